@@ -1,0 +1,239 @@
+//! Error types: the named problem classes of the spec (§10) and the library's operational errors.
+
+use std::path::PathBuf;
+
+/// A class of problem in a ledger file, as named in `schema/ledger-v1.md` §10.
+///
+/// The string form (`as_str`) is part of the format's contract: test vectors and `--json` reports use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// The file is not valid UTF-8.
+    InvalidUtf8,
+    /// The file starts with a byte order mark.
+    Bom,
+    /// A line contains a NUL byte.
+    NulByte,
+    /// A line contains a CR byte.
+    CarriageReturn,
+    /// A line is empty.
+    EmptyLine,
+    /// A line is longer than the limit.
+    LineTooLong,
+    /// The last line is not terminated by LF.
+    MissingFinalNewline,
+    /// Not JSON of the allowed value types.
+    JsonSyntax,
+    /// A string holds a forbidden character.
+    ForbiddenCharacter,
+    /// JSON of the allowed types, but not the canonical encoding.
+    NonCanonical,
+    /// `v` is not 1.
+    UnsupportedVersion,
+    /// A key is missing or extra, or a value has the wrong type, syntax, length or value.
+    BadField,
+    /// A public key is not canonical or is weak.
+    BadKey,
+    /// The signature is malformed or does not verify strictly.
+    BadSignature,
+    /// A `seq` 1 entry's key does not hash to its member id.
+    MemberKeyMismatch,
+    /// An entry is not signed with the member's current key.
+    WrongKey,
+    /// `prev` is not the id of the member's previous entry.
+    BrokenLink,
+    /// A member's `seq` skips, or the member's first line is not `seq` 1.
+    SeqGap,
+    /// `time` is earlier than the member's previous entry's.
+    TimeRegression,
+    /// A target is not a live declaration of the same member.
+    BadReference,
+    /// The same entry appears twice.
+    DuplicateEntry,
+    /// Two different validly signed entries with the same member and `seq`.
+    Fork,
+}
+
+impl ErrorClass {
+    /// Every class, in the order of the spec's table.
+    pub const ALL: [ErrorClass; 22] = [
+        ErrorClass::InvalidUtf8,
+        ErrorClass::Bom,
+        ErrorClass::NulByte,
+        ErrorClass::CarriageReturn,
+        ErrorClass::EmptyLine,
+        ErrorClass::LineTooLong,
+        ErrorClass::MissingFinalNewline,
+        ErrorClass::JsonSyntax,
+        ErrorClass::ForbiddenCharacter,
+        ErrorClass::NonCanonical,
+        ErrorClass::UnsupportedVersion,
+        ErrorClass::BadField,
+        ErrorClass::BadKey,
+        ErrorClass::BadSignature,
+        ErrorClass::MemberKeyMismatch,
+        ErrorClass::WrongKey,
+        ErrorClass::BrokenLink,
+        ErrorClass::SeqGap,
+        ErrorClass::TimeRegression,
+        ErrorClass::BadReference,
+        ErrorClass::DuplicateEntry,
+        ErrorClass::Fork,
+    ];
+
+    /// The class's name in the spec, e.g. `bad-signature`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::InvalidUtf8 => "invalid-utf8",
+            ErrorClass::Bom => "bom",
+            ErrorClass::NulByte => "nul-byte",
+            ErrorClass::CarriageReturn => "carriage-return",
+            ErrorClass::EmptyLine => "empty-line",
+            ErrorClass::LineTooLong => "line-too-long",
+            ErrorClass::MissingFinalNewline => "missing-final-newline",
+            ErrorClass::JsonSyntax => "json-syntax",
+            ErrorClass::ForbiddenCharacter => "forbidden-character",
+            ErrorClass::NonCanonical => "non-canonical",
+            ErrorClass::UnsupportedVersion => "unsupported-version",
+            ErrorClass::BadField => "bad-field",
+            ErrorClass::BadKey => "bad-key",
+            ErrorClass::BadSignature => "bad-signature",
+            ErrorClass::MemberKeyMismatch => "member-key-mismatch",
+            ErrorClass::WrongKey => "wrong-key",
+            ErrorClass::BrokenLink => "broken-link",
+            ErrorClass::SeqGap => "seq-gap",
+            ErrorClass::TimeRegression => "time-regression",
+            ErrorClass::BadReference => "bad-reference",
+            ErrorClass::DuplicateEntry => "duplicate-entry",
+            ErrorClass::Fork => "fork",
+        }
+    }
+
+    /// Parses a class name as written in the spec.
+    pub fn from_name(name: &str) -> Option<ErrorClass> {
+        ErrorClass::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A problem found in one line (or in the file as a whole): its class and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{class}: {message}")]
+pub struct FormatError {
+    /// The spec's class of the problem.
+    pub class: ErrorClass,
+    /// What is wrong, for people. Never contains raw untrusted text.
+    pub message: String,
+}
+
+impl FormatError {
+    /// A problem of `class` described by `message`.
+    pub fn new(class: ErrorClass, message: impl Into<String>) -> Self {
+        FormatError {
+            class,
+            message: message.into(),
+        }
+    }
+}
+
+/// Shorthand for building a [`FormatError`] of class `bad-field`.
+pub(crate) fn bad_field(message: impl Into<String>) -> FormatError {
+    FormatError::new(ErrorClass::BadField, message)
+}
+
+/// Errors of the library's operations (store, keys, files, arguments).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The SQLite store failed.
+    #[error("store: {0}")]
+    Store(#[from] rusqlite::Error),
+    /// A store was written by a newer coi.
+    #[error("the store {path} has schema version {found}, newer than this coi supports ({supported}); upgrade coi")]
+    StoreTooNew {
+        /// The database file.
+        path: PathBuf,
+        /// Its `user_version`.
+        found: i64,
+        /// The newest this build knows.
+        supported: i64,
+    },
+    /// The store's content breaks an invariant (it was changed outside coi, or is damaged).
+    #[error("the store is damaged: {0}")]
+    Corrupt(String),
+    /// A secret key file is readable by group or others.
+    #[error("UNPROTECTED PRIVATE KEY FILE: {path} is readable by group or others (mode {mode:o}); run `chmod 600 {path}`", path = path.display())]
+    KeyPermissions {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A secret key file is malformed, damaged or inconsistent.
+    #[error("key file {path}: {reason}", path = path.display())]
+    KeyFile {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Decryption of a secret key failed.
+    #[error("wrong passphrase for {path}, or the key file is damaged", path = path.display())]
+    WrongPassphrase {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// A passphrase is needed and none could be obtained.
+    #[error("{0}")]
+    Passphrase(String),
+    /// There is no home, or it has no identity.
+    #[error("{0}")]
+    NoIdentity(String),
+    /// The home already has an identity.
+    #[error("{0}")]
+    AlreadyInitialised(String),
+    /// An argument or request is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// An entry could not be built because a field is not acceptable.
+    #[error("{0}")]
+    Format(#[from] FormatError),
+    /// The system clock is earlier than the member's last entry.
+    #[error("the system clock ({now}) is earlier than your last entry ({last}); fix the clock and try again")]
+    ClockBehind {
+        /// The current time.
+        now: String,
+        /// The last entry's time.
+        last: String,
+    },
+    /// No entry with this id (or prefix) is known.
+    #[error("no entry {0} in the store")]
+    NotFound(String),
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! coi-ledger: conflict-of-interest declarations that anyone can verify.
+//!
+//! Members sign declarations with Ed25519 and chain them with BLAKE3; a ledger is published as a
+//! plain text file (one entry per line, `schema/ledger-v1.md`) and verified offline with nothing
+//! but the file.
+//!
+//! ```
+//! use coi_ledger::{Data, Draft, Hash32, Profile, SecretKey, Timestamp, verify_bytes};
+//!
+//! let key = SecretKey::generate();
+//! let member = key.public().member_id();
+//! let draft = Draft {
+//!     member,
+//!     seq: 1,
+//!     prev: Hash32::ZERO,
+//!     time: Timestamp::parse("2026-11-27T09:00:00Z").unwrap(),
+//!     data: Data::Profile(Profile { name: "Ada".into(), capacity: None, affiliation: None }),
+//! };
+//! let entry = draft.sign(&key).unwrap();
+//! let file = format!("{}\n", entry.line);
+//! let report = verify_bytes(file.as_bytes());
+//! assert!(report.valid);
+//! assert_eq!(report.entries, 1);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod canon;
+mod chain;
+pub mod display;
+mod entry;
+mod error;
+mod hash;
+pub mod home;
+mod keys;
+mod ledger;
+pub mod store;
+
+pub use canon::{is_forbidden, parse as parse_canonical};
+pub use chain::{ChainVerifier, LineError, MemberSummary, Notice, Problem, Report};
+pub use entry::*;
+pub use error::{Error, ErrorClass, FormatError, Result};
+pub use hash::{Hash32, CTX_ENTRY_ID, CTX_ENTRY_SIG, CTX_KEY_ACCEPT, CTX_MEMBER_ID, CTX_SEAL, CTX_SECRET_KEY};
+pub use keys::{key_accept_message, KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey, Signature};
+pub use ledger::{check_line, verify_bytes, verify_stream, LineReader, RawLine, VerifyOptions};
