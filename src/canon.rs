@@ -50,12 +50,8 @@ pub fn parse(text: &str) -> Result<Value, FormatError> {
             format!("forbidden character U+{:04X} at byte {}", c as u32, at + 1),
         ));
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        FormatError::new(
-            ErrorClass::JsonSyntax,
-            format!("not valid JSON: {e}"),
-        )
-    })?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| FormatError::new(ErrorClass::JsonSyntax, format!("not valid JSON: {e}")))?;
     check_value(&value, 0)?;
     let encoded = encode(&value);
     if encoded.as_bytes() != text.as_bytes() {
@@ -117,7 +113,10 @@ fn check_string(s: &str) -> Result<(), FormatError> {
     match find_forbidden(s) {
         Some((_, c)) => Err(FormatError::new(
             ErrorClass::ForbiddenCharacter,
-            format!("a string contains the forbidden character U+{:04X}", c as u32),
+            format!(
+                "a string contains the forbidden character U+{:04X}",
+                c as u32
+            ),
         )),
         None => Ok(()),
     }

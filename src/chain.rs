@@ -99,7 +99,11 @@ pub struct LineError {
 
 impl From<FormatError> for LineError {
     fn from(error: FormatError) -> Self {
-        LineError { error, member: None, seq: None }
+        LineError {
+            error,
+            member: None,
+            seq: None,
+        }
     }
 }
 
@@ -135,7 +139,11 @@ impl MemberState {
     }
 
     fn key_at(&self, seq: u64) -> Option<&PublicKey> {
-        self.keys.iter().rev().find(|(from, _)| *from <= seq).map(|(_, k)| k)
+        self.keys
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= seq)
+            .map(|(_, k)| k)
     }
 }
 
@@ -170,7 +178,14 @@ impl ChainVerifier {
                     // nothing after it can link to it.
                     st.broken = true;
                 }
-                self.problems.push(Problem { line: line_no, member: e.member, seq: e.seq, class: e.error.class, message: e.error.message.clone(), other_line: None });
+                self.problems.push(Problem {
+                    line: line_no,
+                    member: e.member,
+                    seq: e.seq,
+                    class: e.error.class,
+                    message: e.error.message.clone(),
+                    other_line: None,
+                });
                 false
             }
             Ok(entry) => self.push_entry(line_no, entry),
@@ -178,8 +193,18 @@ impl ChainVerifier {
     }
 
     fn push_entry(&mut self, line_no: u64, e: &Entry) -> bool {
-        let st = self.members.entry(e.member).or_insert_with(MemberState::new);
-        let problem = |class: ErrorClass, message: String, other: Option<u64>| Problem { line: line_no, member: Some(e.member), seq: Some(e.seq), class, message, other_line: other };
+        let st = self
+            .members
+            .entry(e.member)
+            .or_insert_with(MemberState::new);
+        let problem = |class: ErrorClass, message: String, other: Option<u64>| Problem {
+            line: line_no,
+            member: Some(e.member),
+            seq: Some(e.seq),
+            class,
+            message,
+            other_line: other,
+        };
         if st.broken {
             st.unchecked += 1;
             return false;
@@ -188,7 +213,14 @@ impl ChainVerifier {
             // Rule 3: a second line for a position already taken. Does not stop the chain.
             let (prefix, other) = st.seen[(e.seq - 1) as usize];
             let p = if prefix == e.id.prefix64() {
-                problem(ErrorClass::DuplicateEntry, format!("entry {} appears again (first at line {other})", e.id.fingerprint()), Some(other as u64))
+                problem(
+                    ErrorClass::DuplicateEntry,
+                    format!(
+                        "entry {} appears again (first at line {other})",
+                        e.id.fingerprint()
+                    ),
+                    Some(other as u64),
+                )
             } else if st.key_at(e.seq) == Some(&e.key) {
                 problem(ErrorClass::Fork, format!("two different validly signed entries for seq {} (the other is at line {other}): the member's key signed conflicting histories", e.seq), Some(other as u64))
             } else {
@@ -198,17 +230,54 @@ impl ChainVerifier {
             return false;
         }
         let fail = if e.seq > st.next_seq {
-            Some((ErrorClass::SeqGap, if st.next_seq == 1 { format!("the member's first line has seq {}; a file must carry each chain from seq 1", e.seq) } else { format!("expected seq {}, found {}: entries missing or out of order", st.next_seq, e.seq) }))
+            Some((
+                ErrorClass::SeqGap,
+                if st.next_seq == 1 {
+                    format!("the member's first line has seq {}; a file must carry each chain from seq 1", e.seq)
+                } else {
+                    format!(
+                        "expected seq {}, found {}: entries missing or out of order",
+                        st.next_seq, e.seq
+                    )
+                },
+            ))
         } else if e.seq == 1 && e.key.member_id() != e.member {
-            Some((ErrorClass::MemberKeyMismatch, "the first entry's key does not hash to the member id".to_string()))
+            Some((
+                ErrorClass::MemberKeyMismatch,
+                "the first entry's key does not hash to the member id".to_string(),
+            ))
         } else if e.seq > 1 && e.prev != st.head {
-            Some((ErrorClass::BrokenLink, format!("prev {} is not the id of the member's entry at seq {} ({})", e.prev.fingerprint(), e.seq - 1, st.head.fingerprint())))
+            Some((
+                ErrorClass::BrokenLink,
+                format!(
+                    "prev {} is not the id of the member's entry at seq {} ({})",
+                    e.prev.fingerprint(),
+                    e.seq - 1,
+                    st.head.fingerprint()
+                ),
+            ))
         } else if e.seq > 1 && st.key_at(e.seq) != Some(&e.key) {
-            Some((ErrorClass::WrongKey, "signed with a key that is not the member's current key".to_string()))
+            Some((
+                ErrorClass::WrongKey,
+                "signed with a key that is not the member's current key".to_string(),
+            ))
         } else if st.last_time.as_ref().is_some_and(|t| e.time < *t) {
-            Some((ErrorClass::TimeRegression, format!("time {} is earlier than the previous entry's {}", e.time.as_str(), st.last_time.as_ref().map(|t| t.as_str()).unwrap_or(""))))
+            Some((
+                ErrorClass::TimeRegression,
+                format!(
+                    "time {} is earlier than the previous entry's {}",
+                    e.time.as_str(),
+                    st.last_time.as_ref().map(|t| t.as_str()).unwrap_or("")
+                ),
+            ))
         } else if let Some(target) = e.data.own_target().filter(|t| !st.live.contains(*t)) {
-            Some((ErrorClass::BadReference, format!("target {} is not a live declaration of this member earlier in the chain", target.fingerprint())))
+            Some((
+                ErrorClass::BadReference,
+                format!(
+                    "target {} is not a live declaration of this member earlier in the chain",
+                    target.fingerprint()
+                ),
+            ))
         } else {
             None
         };
@@ -243,7 +312,8 @@ impl ChainVerifier {
                 st.keys.push((e.seq + 1, new));
             }
         }
-        st.seen.push((e.id.prefix64(), u32::try_from(line_no).unwrap_or(u32::MAX)));
+        st.seen
+            .push((e.id.prefix64(), u32::try_from(line_no).unwrap_or(u32::MAX)));
         st.next_seq += 1;
         st.head = e.id;
         st.last_time = Some(e.time.clone());
@@ -277,6 +347,13 @@ impl ChainVerifier {
             })
             .collect();
         members.sort_by(|a, b| a.member.cmp(&b.member));
-        Report { valid: self.problems.is_empty(), lines: self.lines, entries: self.entries, members, problems: self.problems, notices: self.notices }
+        Report {
+            valid: self.problems.is_empty(),
+            lines: self.lines,
+            entries: self.entries,
+            members,
+            problems: self.problems,
+            notices: self.notices,
+        }
     }
 }

@@ -40,7 +40,10 @@ mod tests {
     #[test]
     fn escapes_terminal_controls_and_bidi() {
         assert_eq!(escape("a\u{1b}[2Jb"), "a\\u{001B}[2Jb");
-        assert_eq!(escape("x\u{202E}y\u{7f}\u{85}"), "x\\u{202E}y\\u{007F}\\u{0085}");
+        assert_eq!(
+            escape("x\u{202E}y\u{7f}\u{85}"),
+            "x\\u{202E}y\\u{007F}\\u{0085}"
+        );
         assert_eq!(escape("plain é"), "plain é");
         assert_eq!(escape("a\\b"), "a\\\\b");
     }

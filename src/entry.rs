@@ -59,10 +59,15 @@ impl Timestamp {
                 _ => c.is_ascii_digit(),
             });
         if !shape_ok {
-            return Err(format!("time must be YYYY-MM-DDTHH:MM:SSZ in UTC, got {}", crate::display::quote(s)));
+            return Err(format!(
+                "time must be YYYY-MM-DDTHH:MM:SSZ in UTC, got {}",
+                crate::display::quote(s)
+            ));
         }
-        let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-        let t = time::PrimitiveDateTime::parse(s, &fmt).map_err(|_| format!("{s} is not a real date and time"))?;
+        let fmt =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+        let t = time::PrimitiveDateTime::parse(s, &fmt)
+            .map_err(|_| format!("{s} is not a real date and time"))?;
         if t.year() < 1 {
             return Err(format!("{s}: year must be 0001 to 9999"));
         }
@@ -76,8 +81,10 @@ impl Timestamp {
 
     /// The time `secs` seconds after the Unix epoch.
     pub fn from_unix(secs: i64) -> Timestamp {
-        let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-        let t = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let fmt =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+        let t = time::OffsetDateTime::from_unix_timestamp(secs)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         Timestamp(t.format(&fmt).unwrap_or_default())
     }
 
@@ -114,10 +121,19 @@ impl Date {
     pub fn parse(s: &str) -> Result<Date, String> {
         let b = s.as_bytes();
         let shape_ok = b.len() == 10
-            && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+            && b.iter().enumerate().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
         let fmt = time::macros::format_description!("[year]-[month]-[day]");
         if !shape_ok || time::Date::parse(s, &fmt).is_err() || s.starts_with("0000") {
-            return Err(format!("date must be a real date written YYYY-MM-DD, got {}", crate::display::quote(s)));
+            return Err(format!(
+                "date must be a real date written YYYY-MM-DD, got {}",
+                crate::display::quote(s)
+            ));
         }
         Ok(Date(s.to_string()))
     }
@@ -152,7 +168,8 @@ impl Matter {
         let ok = !b.is_empty()
             && b.len() <= MAX_MATTER_LEN
             && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-            && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._/-".contains(c));
+            && b.iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._/-".contains(c));
         if !ok {
             return Err(format!(
                 "matter {} must be lowercase letters, digits and . _ / - (starting with a letter or digit), at most {MAX_MATTER_LEN} bytes, e.g. board-2026-12/item-4",
@@ -498,7 +515,9 @@ impl Data {
     /// The matters this entry names (declarations, amendments, no-conflict, votes, determinations).
     pub fn matters(&self) -> Vec<&Matter> {
         match self {
-            Data::Declaration(d) | Data::Amend { declaration: d, .. } => d.matters.iter().flatten().collect(),
+            Data::Declaration(d) | Data::Amend { declaration: d, .. } => {
+                d.matters.iter().flatten().collect()
+            }
             Data::NoConflict(n) => n.matters.iter().flatten().collect(),
             Data::Vote(v) => vec![&v.matter],
             Data::Determination(d) => d.matter.iter().collect(),
@@ -515,7 +534,10 @@ impl Data {
             Data::Profile(x) => v(x),
             Data::Declaration(x) => v(x),
             Data::NoConflict(x) => v(x),
-            Data::Amend { target, declaration } => {
+            Data::Amend {
+                target,
+                declaration,
+            } => {
                 let mut m = v(declaration);
                 if let Value::Object(o) = &mut m {
                     o.insert("target".into(), Value::String(target.to_hex()));
@@ -547,9 +569,14 @@ impl Data {
             "declaration" => Data::Declaration(de(kind, Value::Object(map))?),
             "no-conflict" => Data::NoConflict(de(kind, Value::Object(map))?),
             "amend" => {
-                let target = map.remove("target").ok_or_else(|| bad_field("amend data: missing field `target`"))?;
+                let target = map
+                    .remove("target")
+                    .ok_or_else(|| bad_field("amend data: missing field `target`"))?;
                 let target: EntryId = de(kind, target)?;
-                Data::Amend { target, declaration: de(kind, Value::Object(map))? }
+                Data::Amend {
+                    target,
+                    declaration: de(kind, Value::Object(map))?,
+                }
             }
             "withdraw" => Data::Withdraw(de(kind, Value::Object(map))?),
             "retract" => Data::Retract(de(kind, Value::Object(map))?),
@@ -561,9 +588,15 @@ impl Data {
             "witness" => Data::Witness(de(kind, Value::Object(map))?),
             other => {
                 if !is_valid_kind(other) {
-                    return Err(bad_field(format!("kind {} is not [a-z][a-z0-9-]* of at most 32 bytes", crate::display::quote(other))));
+                    return Err(bad_field(format!(
+                        "kind {} is not [a-z][a-z0-9-]* of at most 32 bytes",
+                        crate::display::quote(other)
+                    )));
                 }
-                Data::Unknown { kind: other.to_string(), data: map }
+                Data::Unknown {
+                    kind: other.to_string(),
+                    data: map,
+                }
             }
         };
         d.validate()?;
@@ -585,11 +618,15 @@ impl Data {
             Data::Reaffirm(r) => opt_text("note", &r.note, MAX_TEXT),
             Data::KeyRotation(k) => {
                 PublicKey::from_hex(&k.new_key)?;
-                Signature::from_base64(&k.proof).map_err(|e| bad_field(format!("proof: {}", e.message)))?;
+                Signature::from_base64(&k.proof)
+                    .map_err(|e| bad_field(format!("proof: {}", e.message)))?;
                 Ok(())
             }
             Data::Disclosure(d) => {
-                if d.ciphertext.is_empty() || d.ciphertext.len() > MAX_CIPHERTEXT || !is_canonical_base64(&d.ciphertext) {
+                if d.ciphertext.is_empty()
+                    || d.ciphertext.len() > MAX_CIPHERTEXT
+                    || !is_canonical_base64(&d.ciphertext)
+                {
                     return Err(bad_field(format!("ciphertext must be 1 to {MAX_CIPHERTEXT} characters of padded standard base64")));
                 }
                 sorted_unique("recipients", d.recipients.iter(), MAX_RECIPIENTS)
@@ -598,10 +635,16 @@ impl Data {
                 opt_text("motion", &v.motion, MAX_TEXT)?;
                 sorted_unique("heads", v.heads.iter().map(|h| &h.member), MAX_HEADS)?;
                 heads_seq(&v.heads)?;
-                sorted_unique("participation", v.participation.iter().map(|p| &p.member), MAX_HEADS)?;
+                sorted_unique(
+                    "participation",
+                    v.participation.iter().map(|p| &p.member),
+                    MAX_HEADS,
+                )?;
                 for p in &v.participation {
                     if p.vote.is_some() && p.presence != Presence::Present {
-                        return Err(bad_field("participation: a vote is recorded only for a member who is present"));
+                        return Err(bad_field(
+                            "participation: a vote is recorded only for a member who is present",
+                        ));
                     }
                 }
                 Ok(())
@@ -630,7 +673,11 @@ fn validate_declaration(d: &Declaration) -> Result<(), FormatError> {
     scope_matters(d.scope, &d.matters)?;
     if let (Some(s), Some(u)) = (&d.since, &d.until) {
         if u < s {
-            return Err(bad_field(format!("until {} is before since {}", u.as_str(), s.as_str())));
+            return Err(bad_field(format!(
+                "until {} is before since {}",
+                u.as_str(),
+                s.as_str()
+            )));
         }
     }
     if let Some(sealed) = &d.sealed {
@@ -650,13 +697,19 @@ fn scope_matters(scope: Scope, matters: &Option<Vec<Matter>>) -> Result<(), Form
     }
 }
 
-fn sorted_unique<'a, T: Ord + 'a>(name: &str, items: impl Iterator<Item = &'a T>, max: usize) -> Result<(), FormatError> {
+fn sorted_unique<'a, T: Ord + 'a>(
+    name: &str,
+    items: impl Iterator<Item = &'a T>,
+    max: usize,
+) -> Result<(), FormatError> {
     let items: Vec<&T> = items.collect();
     if items.is_empty() || items.len() > max {
         return Err(bad_field(format!("{name} must have 1 to {max} items")));
     }
     if items.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(bad_field(format!("{name} must be unique and in ascending order")));
+        return Err(bad_field(format!(
+            "{name} must be unique and in ascending order"
+        )));
     }
     Ok(())
 }
@@ -664,10 +717,15 @@ fn sorted_unique<'a, T: Ord + 'a>(name: &str, items: impl Iterator<Item = &'a T>
 /// Checks a text(N) field (spec §6.2): 1 to N bytes, no leading or trailing space.
 pub fn text(name: &str, s: &str, max: usize) -> Result<(), FormatError> {
     if s.is_empty() || s.len() > max {
-        return Err(bad_field(format!("{name} must be 1 to {max} bytes (is {})", s.len())));
+        return Err(bad_field(format!(
+            "{name} must be 1 to {max} bytes (is {})",
+            s.len()
+        )));
     }
     if s.starts_with(' ') || s.ends_with(' ') {
-        return Err(bad_field(format!("{name} must not start or end with a space")));
+        return Err(bad_field(format!(
+            "{name} must not start or end with a space"
+        )));
     }
     if let Some((_, c)) = canon::find_forbidden(s) {
         return Err(FormatError::new(
@@ -684,7 +742,11 @@ fn opt_text(name: &str, s: &Option<String>, max: usize) -> Result<(), FormatErro
 
 fn is_valid_kind(k: &str) -> bool {
     let b = k.as_bytes();
-    !b.is_empty() && b.len() <= 32 && b[0].is_ascii_lowercase() && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+    !b.is_empty()
+        && b.len() <= 32
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
 fn is_canonical_base64(s: &str) -> bool {
@@ -752,9 +814,18 @@ impl Draft {
         let key = secret.public();
         let body = self.body(&key)?;
         let sig = secret.sign(&signing_message(body.as_bytes()));
-        let line = format!("{LINE_PREFIX}{body}{SIG_INFIX}{}{LINE_SUFFIX}", sig.to_base64());
+        let line = format!(
+            "{LINE_PREFIX}{body}{SIG_INFIX}{}{LINE_SUFFIX}",
+            sig.to_base64()
+        );
         if line.len() > MAX_LINE_LEN {
-            return Err(FormatError::new(ErrorClass::LineTooLong, format!("the entry would be {} bytes, more than {MAX_LINE_LEN}", line.len())));
+            return Err(FormatError::new(
+                ErrorClass::LineTooLong,
+                format!(
+                    "the entry would be {} bytes, more than {MAX_LINE_LEN}",
+                    line.len()
+                ),
+            ));
         }
         Ok(Entry {
             id: entry_id(body.as_bytes()),
@@ -788,14 +859,21 @@ impl Entry {
     /// Parses one line (without its LF): canonical form, envelope, data. Does not check the signature.
     pub fn parse(line: &str) -> Result<Entry, FormatError> {
         if line.len() > MAX_LINE_LEN {
-            return Err(FormatError::new(ErrorClass::LineTooLong, format!("line is {} bytes, more than {MAX_LINE_LEN}", line.len())));
+            return Err(FormatError::new(
+                ErrorClass::LineTooLong,
+                format!("line is {} bytes, more than {MAX_LINE_LEN}", line.len()),
+            ));
         }
         let value = canon::parse(line)?;
         let Value::Object(mut top) = value else {
-            return Err(bad_field("a line must be an object {\"entry\":...,\"sig\":...}"));
+            return Err(bad_field(
+                "a line must be an object {\"entry\":...,\"sig\":...}",
+            ));
         };
         if top.len() != 2 || !top.contains_key("entry") || !top.contains_key("sig") {
-            return Err(bad_field("a line must have exactly the keys `entry` and `sig`"));
+            return Err(bad_field(
+                "a line must have exactly the keys `entry` and `sig`",
+            ));
         }
         let sig_text = match top.remove("sig") {
             Some(Value::String(s)) => s,
@@ -808,15 +886,34 @@ impl Entry {
         match e.get("v") {
             Some(Value::Number(n)) if n.as_u64() == Some(FORMAT_VERSION) => {}
             Some(Value::Number(n)) => {
-                return Err(FormatError::new(ErrorClass::UnsupportedVersion, format!("format version {n} is not supported (this coi reads version 1)")))
+                return Err(FormatError::new(
+                    ErrorClass::UnsupportedVersion,
+                    format!("format version {n} is not supported (this coi reads version 1)"),
+                ))
             }
             _ => return Err(bad_field("entry: missing or non-integer `v`")),
         }
         const KEYS: [&str; 8] = ["data", "key", "kind", "member", "prev", "seq", "time", "v"];
         if e.len() != KEYS.len() || !KEYS.iter().all(|k| e.contains_key(*k)) {
-            let extra: Vec<&str> = e.keys().map(String::as_str).filter(|k| !KEYS.contains(k)).collect();
-            let missing: Vec<&str> = KEYS.iter().copied().filter(|k| !e.contains_key(*k)).collect();
-            return Err(bad_field(format!("entry keys: missing [{}], unexpected [{}]", missing.join(", "), extra.iter().map(|k| crate::display::escape(k)).collect::<Vec<_>>().join(", "))));
+            let extra: Vec<&str> = e
+                .keys()
+                .map(String::as_str)
+                .filter(|k| !KEYS.contains(k))
+                .collect();
+            let missing: Vec<&str> = KEYS
+                .iter()
+                .copied()
+                .filter(|k| !e.contains_key(*k))
+                .collect();
+            return Err(bad_field(format!(
+                "entry keys: missing [{}], unexpected [{}]",
+                missing.join(", "),
+                extra
+                    .iter()
+                    .map(|k| crate::display::escape(k))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
         }
         let str_field = |e: &mut Map<String, Value>, k: &str| -> Result<String, FormatError> {
             match e.remove(k) {
@@ -825,16 +922,29 @@ impl Entry {
             }
         };
         let kind = str_field(&mut e, "kind")?;
-        let member = Hash32::from_hex(&str_field(&mut e, "member")?).ok_or_else(|| bad_field("entry: `member` must be 64 lowercase hex characters"))?;
-        let prev = Hash32::from_hex(&str_field(&mut e, "prev")?).ok_or_else(|| bad_field("entry: `prev` must be 64 lowercase hex characters"))?;
+        let member = Hash32::from_hex(&str_field(&mut e, "member")?)
+            .ok_or_else(|| bad_field("entry: `member` must be 64 lowercase hex characters"))?;
+        let prev = Hash32::from_hex(&str_field(&mut e, "prev")?)
+            .ok_or_else(|| bad_field("entry: `prev` must be 64 lowercase hex characters"))?;
         let key_hex = str_field(&mut e, "key")?;
-        let time = Timestamp::parse(&str_field(&mut e, "time")?).map_err(|m| bad_field(format!("entry: {m}")))?;
+        let time = Timestamp::parse(&str_field(&mut e, "time")?)
+            .map_err(|m| bad_field(format!("entry: {m}")))?;
         let seq = match e.remove("seq") {
-            Some(Value::Number(n)) => n.as_u64().filter(|&s| s >= 1).ok_or_else(|| bad_field("entry: `seq` must be an integer from 1"))?,
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .filter(|&s| s >= 1)
+                .ok_or_else(|| bad_field("entry: `seq` must be an integer from 1"))?,
             _ => return Err(bad_field("entry: `seq` must be an integer")),
         };
         if (seq == 1) != (prev == Hash32::ZERO) {
-            return Err(FormatError::new(ErrorClass::BrokenLink, if seq == 1 { "the first entry's prev must be all zeros" } else { "only the first entry may have an all-zero prev" }));
+            return Err(FormatError::new(
+                ErrorClass::BrokenLink,
+                if seq == 1 {
+                    "the first entry's prev must be all zeros"
+                } else {
+                    "only the first entry may have an all-zero prev"
+                },
+            ));
         }
         let data = Data::from_value(&kind, e.remove("data").unwrap_or(Value::Null))?;
         let key = PublicKey::from_hex(&key_hex)?;
@@ -842,21 +952,40 @@ impl Entry {
         // The body is the bytes of the entry object as they stand in the line. The canonical check
         // above guarantees the line is exactly PREFIX body INFIX sig SUFFIX.
         let body_end = line.len() - SIG_INFIX.len() - SIGNATURE_B64_LEN - LINE_SUFFIX.len();
-        let body = line.get(LINE_PREFIX.len()..body_end).ok_or_else(|| bad_field("line is not {\"entry\":...,\"sig\":...}"))?;
-        Ok(Entry { id: entry_id(body.as_bytes()), member, key, seq, prev, time, data, sig, line: line.to_string() })
+        let body = line
+            .get(LINE_PREFIX.len()..body_end)
+            .ok_or_else(|| bad_field("line is not {\"entry\":...,\"sig\":...}"))?;
+        Ok(Entry {
+            id: entry_id(body.as_bytes()),
+            member,
+            key,
+            seq,
+            prev,
+            time,
+            data,
+            sig,
+            line: line.to_string(),
+        })
     }
 
     /// The body B: the bytes of the entry object within the line.
     pub fn body(&self) -> &str {
-        &self.line[LINE_PREFIX.len()..self.line.len() - SIG_INFIX.len() - SIGNATURE_B64_LEN - LINE_SUFFIX.len()]
+        &self.line[LINE_PREFIX.len()
+            ..self.line.len() - SIG_INFIX.len() - SIGNATURE_B64_LEN - LINE_SUFFIX.len()]
     }
 
     /// Checks the signature with strict Ed25519 rules under the entry's own key.
     pub fn verify_signature(&self) -> Result<(), FormatError> {
-        if self.key.verify_strict(&signing_message(self.body().as_bytes()), &self.sig) {
+        if self
+            .key
+            .verify_strict(&signing_message(self.body().as_bytes()), &self.sig)
+        {
             Ok(())
         } else {
-            Err(FormatError::new(ErrorClass::BadSignature, "signature does not verify (strict Ed25519) with the entry's key"))
+            Err(FormatError::new(
+                ErrorClass::BadSignature,
+                "signature does not verify (strict Ed25519) with the entry's key",
+            ))
         }
     }
 
@@ -866,8 +995,14 @@ impl Entry {
         if let Data::KeyRotation(k) = &self.data {
             let new = PublicKey::from_hex(&k.new_key)?;
             let proof = Signature::from_base64(&k.proof)?;
-            if !new.verify_strict(&crate::keys::key_accept_message(&self.member, &self.key, &new, self.seq), &proof) {
-                return Err(FormatError::new(ErrorClass::BadSignature, "key-rotation proof does not verify with the new key"));
+            if !new.verify_strict(
+                &crate::keys::key_accept_message(&self.member, &self.key, &new, self.seq),
+                &proof,
+            ) {
+                return Err(FormatError::new(
+                    ErrorClass::BadSignature,
+                    "key-rotation proof does not verify with the new key",
+                ));
             }
             if new == self.key {
                 return Err(bad_field("key-rotation: new_key equals the current key"));
@@ -915,7 +1050,13 @@ mod tests {
     fn sign_then_parse_round_trips() {
         let sk = SecretKey::from_seed(&[7; 32]);
         let member = sk.public().member_id();
-        let draft = Draft { member, seq: 1, prev: Hash32::ZERO, time: Timestamp::parse("2026-11-27T10:00:00Z").unwrap(), data: Data::Declaration(sample_decl()) };
+        let draft = Draft {
+            member,
+            seq: 1,
+            prev: Hash32::ZERO,
+            time: Timestamp::parse("2026-11-27T10:00:00Z").unwrap(),
+            data: Data::Declaration(sample_decl()),
+        };
         let e = draft.sign(&sk).unwrap();
         let back = Entry::parse_verified(&e.line).unwrap();
         assert_eq!(back.id, e.id);
@@ -928,8 +1069,19 @@ mod tests {
     fn amend_round_trips_with_target() {
         let sk = SecretKey::from_seed(&[8; 32]);
         let member = sk.public().member_id();
-        let data = Data::Amend { target: Hash32::from_bytes([3; 32]), declaration: sample_decl() };
-        let e = Draft { member, seq: 2, prev: Hash32::from_bytes([1; 32]), time: Timestamp::now(), data }.sign(&sk).unwrap();
+        let data = Data::Amend {
+            target: Hash32::from_bytes([3; 32]),
+            declaration: sample_decl(),
+        };
+        let e = Draft {
+            member,
+            seq: 2,
+            prev: Hash32::from_bytes([1; 32]),
+            time: Timestamp::now(),
+            data,
+        }
+        .sign(&sk)
+        .unwrap();
         let back = Entry::parse_verified(&e.line).unwrap();
         assert_eq!(back.data, e.data);
     }

@@ -159,6 +159,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Reading an input stream failed.
+    #[error("reading input: {0}")]
+    Read(#[from] std::io::Error),
     /// The SQLite store failed.
     #[error("store: {0}")]
     Store(#[from] rusqlite::Error),

@@ -18,7 +18,9 @@ pub const CTX_SECRET_KEY: &str = "coi-ledger/v1/secret-key";
 /// A 32-byte BLAKE3 output: an entry id, a member id or a commitment.
 ///
 /// Shown as 64 lowercase hex characters; parsing accepts only that form.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Hash32([u8; 32]);
 
@@ -74,7 +76,11 @@ impl Hash32 {
 /// Decodes exactly 64 lowercase hex characters.
 pub fn decode_hex32(s: &str) -> Option<[u8; 32]> {
     let b = s.as_bytes();
-    if b.len() != 64 || !b.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c)) {
+    if b.len() != 64
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+    {
         return None;
     }
     let mut out = [0u8; 32];

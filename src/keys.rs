@@ -45,8 +45,12 @@ impl PublicKey {
 
     /// Parses 64 lowercase hex characters into a checked public key.
     pub fn from_hex(s: &str) -> Result<Self, FormatError> {
-        let bytes = crate::hash::decode_hex32(s)
-            .ok_or_else(|| FormatError::new(ErrorClass::BadField, "public key is not 64 lowercase hex characters"))?;
+        let bytes = crate::hash::decode_hex32(s).ok_or_else(|| {
+            FormatError::new(
+                ErrorClass::BadField,
+                "public key is not 64 lowercase hex characters",
+            )
+        })?;
         Self::from_bytes(&bytes)
     }
 
@@ -102,6 +106,13 @@ impl Signature {
         Ok(Signature(ed25519_dalek::Signature::from_bytes(&arr)))
     }
 
+    /// The signature R ‖ S with these 64 bytes. Any 64 bytes are taken: whether they are a valid
+    /// signature (S canonical, R not of small order, the equation holds) is decided only by
+    /// [`PublicKey::verify_strict`].
+    pub fn from_bytes(bytes: &[u8; 64]) -> Self {
+        Signature(ed25519_dalek::Signature::from_bytes(bytes))
+    }
+
     /// The canonical base64 form.
     pub fn to_base64(&self) -> String {
         STANDARD.encode(self.0.to_bytes())
@@ -155,7 +166,12 @@ impl fmt::Debug for SecretKey {
 }
 
 /// The message a new key signs to accept a rotation (spec §6.9).
-pub fn key_accept_message(member: &MemberId, old: &PublicKey, new: &PublicKey, seq: u64) -> Vec<u8> {
+pub fn key_accept_message(
+    member: &MemberId,
+    old: &PublicKey,
+    new: &PublicKey,
+    seq: u64,
+) -> Vec<u8> {
     let mut m = Vec::with_capacity(CTX_KEY_ACCEPT.len() + 1 + 104);
     m.extend_from_slice(CTX_KEY_ACCEPT.as_bytes());
     m.push(0);
@@ -179,7 +195,11 @@ pub struct KdfParams {
 
 impl KdfParams {
     /// The default for new key files: 64 MiB, 3 passes, 1 lane (about a quarter second here).
-    pub const DEFAULT: KdfParams = KdfParams { m_kib: 65536, t: 3, p: 1 };
+    pub const DEFAULT: KdfParams = KdfParams {
+        m_kib: 65536,
+        t: 3,
+        p: 1,
+    };
     /// Smallest memory accepted.
     pub const MIN_M_KIB: u32 = 8192;
     /// Largest memory accepted (4 GiB).
@@ -191,7 +211,12 @@ impl KdfParams {
 
     fn check(&self) -> Result<(), String> {
         if !(Self::MIN_M_KIB..=Self::MAX_M_KIB).contains(&self.m_kib) {
-            return Err(format!("kdf m_kib {} is outside {}..={}", self.m_kib, Self::MIN_M_KIB, Self::MAX_M_KIB));
+            return Err(format!(
+                "kdf m_kib {} is outside {}..={}",
+                self.m_kib,
+                Self::MIN_M_KIB,
+                Self::MAX_M_KIB
+            ));
         }
         if !(1..=Self::MAX_T).contains(&self.t) {
             return Err(format!("kdf t {} is outside 1..={}", self.t, Self::MAX_T));
@@ -232,7 +257,11 @@ const KEY_FILE_KIND: &str = "coi-secret-key";
 impl KeyFile {
     /// Encodes the key file (one canonical JSON line and LF). With a passphrase the seed is
     /// encrypted under Argon2id + XChaCha20-Poly1305.
-    pub fn encode(&self, passphrase: Option<&[u8]>, kdf: KdfParams) -> Result<Zeroizing<String>, String> {
+    pub fn encode(
+        &self,
+        passphrase: Option<&[u8]>,
+        kdf: KdfParams,
+    ) -> Result<Zeroizing<String>, String> {
         let public = self.secret.public();
         let mut obj = json!({
             "kind": KEY_FILE_KIND,
@@ -254,7 +283,8 @@ impl KeyFile {
                 let kdf_obj = json!({"alg": "argon2id", "m_kib": kdf.m_kib, "p": kdf.p, "salt": STANDARD.encode(salt), "t": kdf.t});
                 let aead_key = derive(pass, &salt, kdf)?;
                 let ad = associated_data(&self.member, &public, &kdf_obj);
-                let ct = aead(&aead_key, &nonce, &ad, seed.as_slice(), true).map_err(|_| "encryption failed".to_string())?;
+                let ct = aead(&aead_key, &nonce, &ad, seed.as_slice(), true)
+                    .map_err(|_| "encryption failed".to_string())?;
                 obj["kdf"] = kdf_obj;
                 obj["aead"] = json!({"alg": "xchacha20poly1305", "nonce": STANDARD.encode(nonce)});
                 obj["secret"] = Value::String(STANDARD.encode(ct.as_slice()));
@@ -271,24 +301,32 @@ impl KeyFile {
 
     /// Whether a key file's text says it is passphrase-protected.
     pub fn is_encrypted(text: &[u8]) -> bool {
-        parse_obj(text).map(|o| o.get("kdf").is_some()).unwrap_or(false)
+        parse_obj(text)
+            .map(|o| o.get("kdf").is_some())
+            .unwrap_or(false)
     }
 
     /// Decodes a key file. `passphrase` is needed iff the file is encrypted.
     pub fn decode(text: &[u8], passphrase: Option<&[u8]>) -> Result<KeyFile, KeyFileError> {
         let malformed = |m: &str| KeyFileError::Malformed(m.to_string());
         let mut obj = parse_obj(text)?;
-        let get_str = |o: &serde_json::Map<String, Value>, k: &str| -> Result<String, KeyFileError> {
-            o.get(k).and_then(Value::as_str).map(str::to_string).ok_or_else(|| KeyFileError::Malformed(format!("missing or non-string `{k}`")))
-        };
+        let get_str =
+            |o: &serde_json::Map<String, Value>, k: &str| -> Result<String, KeyFileError> {
+                o.get(k)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| KeyFileError::Malformed(format!("missing or non-string `{k}`")))
+            };
         if obj.get("v").and_then(Value::as_u64) != Some(1) {
             return Err(malformed("unsupported key file version (expected v 1)"));
         }
         if obj.get("kind").and_then(Value::as_str) != Some(KEY_FILE_KIND) {
             return Err(malformed("not a coi secret key file"));
         }
-        let member = MemberId::from_hex(&get_str(&obj, "member")?).ok_or_else(|| malformed("`member` is not 64 lowercase hex"))?;
-        let public = PublicKey::from_hex(&get_str(&obj, "public")?).map_err(|e| KeyFileError::Malformed(format!("`public`: {}", e.message)))?;
+        let member = MemberId::from_hex(&get_str(&obj, "member")?)
+            .ok_or_else(|| malformed("`member` is not 64 lowercase hex"))?;
+        let public = PublicKey::from_hex(&get_str(&obj, "public")?)
+            .map_err(|e| KeyFileError::Malformed(format!("`public`: {}", e.message)))?;
         let encrypted = obj.contains_key("kdf");
         let allowed: &[&str] = if encrypted {
             &["aead", "kdf", "kind", "member", "public", "secret", "v"]
@@ -307,19 +345,30 @@ impl KeyFile {
             if secret_text.len() != 64 || secret_text.bytes().any(|b| b.is_ascii_uppercase()) {
                 return Err(malformed("`secret` is not 64 lowercase hex"));
             }
-            hex::decode_to_slice(secret_text.as_bytes(), seed.as_mut_slice()).map_err(|_| malformed("`secret` is not 64 lowercase hex"))?;
+            hex::decode_to_slice(secret_text.as_bytes(), seed.as_mut_slice())
+                .map_err(|_| malformed("`secret` is not 64 lowercase hex"))?;
             seed
         } else {
             let pass = passphrase.ok_or(KeyFileError::NeedPassphrase)?;
-            let kdf_obj = obj.get("kdf").cloned().ok_or_else(|| malformed("missing kdf"))?;
+            let kdf_obj = obj
+                .get("kdf")
+                .cloned()
+                .ok_or_else(|| malformed("missing kdf"))?;
             let params = parse_kdf(&kdf_obj)?;
-            let salt = b64_exact(kdf_obj.get("salt"), 16).ok_or_else(|| malformed("kdf salt is not 16 bytes of base64"))?;
+            let salt = b64_exact(kdf_obj.get("salt"), 16)
+                .ok_or_else(|| malformed("kdf salt is not 16 bytes of base64"))?;
             let aead_obj = obj.get("aead").ok_or_else(|| malformed("missing aead"))?;
-            if aead_obj.get("alg").and_then(Value::as_str) != Some("xchacha20poly1305") || aead_obj.as_object().map(|o| o.len()) != Some(2) {
-                return Err(malformed("aead must be {\"alg\":\"xchacha20poly1305\",\"nonce\":...}"));
+            if aead_obj.get("alg").and_then(Value::as_str) != Some("xchacha20poly1305")
+                || aead_obj.as_object().map(|o| o.len()) != Some(2)
+            {
+                return Err(malformed(
+                    "aead must be {\"alg\":\"xchacha20poly1305\",\"nonce\":...}",
+                ));
             }
-            let nonce = b64_exact(aead_obj.get("nonce"), 24).ok_or_else(|| malformed("aead nonce is not 24 bytes of base64"))?;
-            let ct = b64_exact(Some(&Value::String(std::mem::take(&mut *secret_text))), 48).ok_or_else(|| malformed("`secret` is not 48 bytes of base64"))?;
+            let nonce = b64_exact(aead_obj.get("nonce"), 24)
+                .ok_or_else(|| malformed("aead nonce is not 24 bytes of base64"))?;
+            let ct = b64_exact(Some(&Value::String(std::mem::take(&mut *secret_text))), 48)
+                .ok_or_else(|| malformed("`secret` is not 48 bytes of base64"))?;
             let aead_key = derive(pass, &salt, params).map_err(|e| KeyFileError::Malformed(e))?;
             let ad = associated_data(&member, &public, &kdf_obj);
             let pt = aead(&aead_key, &nonce, &ad, &ct, false).map_err(|_| KeyFileError::Decrypt)?;
@@ -332,7 +381,9 @@ impl KeyFile {
         };
         let secret = SecretKey::from_seed(&seed);
         if secret.public() != public {
-            return Err(malformed("the stored public key does not match the secret key"));
+            return Err(malformed(
+                "the stored public key does not match the secret key",
+            ));
         }
         Ok(KeyFile { member, secret })
     }
@@ -341,7 +392,9 @@ impl KeyFile {
 fn parse_obj(text: &[u8]) -> Result<serde_json::Map<String, Value>, KeyFileError> {
     let malformed = |m: String| KeyFileError::Malformed(m);
     let text = std::str::from_utf8(text).map_err(|_| malformed("not UTF-8".into()))?;
-    let line = text.strip_suffix('\n').ok_or_else(|| malformed("does not end with a newline".into()))?;
+    let line = text
+        .strip_suffix('\n')
+        .ok_or_else(|| malformed("does not end with a newline".into()))?;
     match crate::canon::parse(line).map_err(|e| malformed(e.to_string()))? {
         Value::Object(o) => Ok(o),
         _ => Err(malformed("not a JSON object".into())),
@@ -350,14 +403,23 @@ fn parse_obj(text: &[u8]) -> Result<serde_json::Map<String, Value>, KeyFileError
 
 fn parse_kdf(v: &Value) -> Result<KdfParams, KeyFileError> {
     let malformed = |m: &str| KeyFileError::Malformed(m.to_string());
-    let o = v.as_object().ok_or_else(|| malformed("kdf is not an object"))?;
+    let o = v
+        .as_object()
+        .ok_or_else(|| malformed("kdf is not an object"))?;
     if o.len() != 5 || o.get("alg").and_then(Value::as_str) != Some("argon2id") {
         return Err(malformed("kdf must be argon2id with m_kib, p, salt, t"));
     }
     let num = |k: &str| -> Result<u32, KeyFileError> {
-        o.get(k).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).ok_or_else(|| KeyFileError::Malformed(format!("kdf `{k}` is not a 32-bit integer")))
+        o.get(k)
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| KeyFileError::Malformed(format!("kdf `{k}` is not a 32-bit integer")))
     };
-    let params = KdfParams { m_kib: num("m_kib")?, t: num("t")?, p: num("p")? };
+    let params = KdfParams {
+        m_kib: num("m_kib")?,
+        t: num("t")?,
+        p: num("p")?,
+    };
     params.check().map_err(KeyFileError::Malformed)?;
     Ok(params)
 }
@@ -380,19 +442,35 @@ fn associated_data(member: &MemberId, public: &PublicKey, kdf_obj: &Value) -> Ve
 
 fn derive(pass: &[u8], salt: &[u8], kdf: KdfParams) -> Result<Zeroizing<[u8; 32]>, String> {
     kdf.check()?;
-    let params = argon2::Params::new(kdf.m_kib, kdf.t, kdf.p, Some(32)).map_err(|e| format!("kdf parameters: {e}"))?;
+    let params = argon2::Params::new(kdf.m_kib, kdf.t, kdf.p, Some(32))
+        .map_err(|e| format!("kdf parameters: {e}"))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let mut out = Zeroizing::new([0u8; 32]);
-    argon.hash_password_into(pass, salt, out.as_mut_slice()).map_err(|e| format!("kdf: {e}"))?;
+    argon
+        .hash_password_into(pass, salt, out.as_mut_slice())
+        .map_err(|e| format!("kdf: {e}"))?;
     Ok(out)
 }
 
-fn aead(key: &[u8; 32], nonce: &[u8], ad: &[u8], input: &[u8], encrypt: bool) -> Result<Zeroizing<Vec<u8>>, ()> {
+fn aead(
+    key: &[u8; 32],
+    nonce: &[u8],
+    ad: &[u8],
+    input: &[u8],
+    encrypt: bool,
+) -> Result<Zeroizing<Vec<u8>>, ()> {
     use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
     let cipher = chacha20poly1305::XChaCha20Poly1305::new(key.into());
     let nonce = chacha20poly1305::XNonce::from_slice(nonce);
-    let payload = Payload { msg: input, aad: ad };
-    let out = if encrypt { cipher.encrypt(nonce, payload) } else { cipher.decrypt(nonce, payload) };
+    let payload = Payload {
+        msg: input,
+        aad: ad,
+    };
+    let out = if encrypt {
+        cipher.encrypt(nonce, payload)
+    } else {
+        cipher.decrypt(nonce, payload)
+    };
     out.map(Zeroizing::new).map_err(|_| ())
 }
 
@@ -401,7 +479,11 @@ mod tests {
     use super::*;
 
     fn fast() -> KdfParams {
-        KdfParams { m_kib: KdfParams::MIN_M_KIB, t: 1, p: 1 }
+        KdfParams {
+            m_kib: KdfParams::MIN_M_KIB,
+            t: 1,
+            p: 1,
+        }
     }
 
     #[test]
@@ -414,8 +496,14 @@ mod tests {
         assert_eq!(back.secret.public(), kf.secret.public());
         let enc = kf.encode(Some(b"pw"), fast()).unwrap();
         assert!(KeyFile::is_encrypted(enc.as_bytes()));
-        assert_eq!(KeyFile::decode(enc.as_bytes(), None).unwrap_err(), KeyFileError::NeedPassphrase);
-        assert_eq!(KeyFile::decode(enc.as_bytes(), Some(b"wrong")).unwrap_err(), KeyFileError::Decrypt);
+        assert_eq!(
+            KeyFile::decode(enc.as_bytes(), None).unwrap_err(),
+            KeyFileError::NeedPassphrase
+        );
+        assert_eq!(
+            KeyFile::decode(enc.as_bytes(), Some(b"wrong")).unwrap_err(),
+            KeyFileError::Decrypt
+        );
         let back = KeyFile::decode(enc.as_bytes(), Some(b"pw")).unwrap();
         assert_eq!(back.secret.public(), kf.secret.public());
     }
@@ -425,11 +513,17 @@ mod tests {
         // The identity point (small order) in canonical form.
         let mut identity = [0u8; 32];
         identity[0] = 1;
-        assert_eq!(PublicKey::from_bytes(&identity).unwrap_err().class, ErrorClass::BadKey);
+        assert_eq!(
+            PublicKey::from_bytes(&identity).unwrap_err().class,
+            ErrorClass::BadKey
+        );
         // y = p + 1 ≡ 1: a non-canonical encoding of the identity.
         let mut noncanon = [0xffu8; 32];
         noncanon[0] = 0xee;
         noncanon[31] = 0x7f;
-        assert_eq!(PublicKey::from_bytes(&noncanon).unwrap_err().class, ErrorClass::BadKey);
+        assert_eq!(
+            PublicKey::from_bytes(&noncanon).unwrap_err().class,
+            ErrorClass::BadKey
+        );
     }
 }

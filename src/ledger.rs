@@ -36,7 +36,11 @@ pub struct LineReader<R> {
 impl<R: BufRead> LineReader<R> {
     /// Reads lines from `inner`.
     pub fn new(inner: R) -> Self {
-        LineReader { inner, number: 0, done: false }
+        LineReader {
+            inner,
+            number: 0,
+            done: false,
+        }
     }
 
     /// The next line, or `None` at the end of the stream.
@@ -54,8 +58,16 @@ impl<R: BufRead> LineReader<R> {
                     return Ok(None);
                 }
                 self.number += 1;
-                let fault = if too_long { ErrorClass::LineTooLong } else { ErrorClass::MissingFinalNewline };
-                return Ok(Some(RawLine { number: self.number, bytes, fault: Some(fault) }));
+                let fault = if too_long {
+                    ErrorClass::LineTooLong
+                } else {
+                    ErrorClass::MissingFinalNewline
+                };
+                return Ok(Some(RawLine {
+                    number: self.number,
+                    bytes,
+                    fault: Some(fault),
+                }));
             }
             let (take, found) = match buf.iter().position(|&b| b == b'\n') {
                 Some(i) => (i, true),
@@ -73,7 +85,11 @@ impl<R: BufRead> LineReader<R> {
             if found {
                 self.number += 1;
                 let fault = too_long.then_some(ErrorClass::LineTooLong);
-                return Ok(Some(RawLine { number: self.number, bytes, fault }));
+                return Ok(Some(RawLine {
+                    number: self.number,
+                    bytes,
+                    fault,
+                }));
             }
         }
     }
@@ -83,19 +99,35 @@ impl<R: BufRead> LineReader<R> {
 pub fn check_line(raw: &RawLine) -> Result<Entry, LineError> {
     let fail = |class: ErrorClass, m: &str| Err(LineError::from(FormatError::new(class, m)));
     match raw.fault {
-        Some(ErrorClass::LineTooLong) => return fail(ErrorClass::LineTooLong, &format!("line is longer than {MAX_LINE_LEN} bytes")),
-        Some(_) => return fail(ErrorClass::MissingFinalNewline, "the last line does not end with a newline (a truncated or partial write?)"),
+        Some(ErrorClass::LineTooLong) => {
+            return fail(
+                ErrorClass::LineTooLong,
+                &format!("line is longer than {MAX_LINE_LEN} bytes"),
+            )
+        }
+        Some(_) => {
+            return fail(
+                ErrorClass::MissingFinalNewline,
+                "the last line does not end with a newline (a truncated or partial write?)",
+            )
+        }
         None => {}
     }
     let b = &raw.bytes;
     if raw.number == 1 && b.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        return fail(ErrorClass::Bom, "the file starts with a byte order mark; save it as UTF-8 without BOM");
+        return fail(
+            ErrorClass::Bom,
+            "the file starts with a byte order mark; save it as UTF-8 without BOM",
+        );
     }
     if b.contains(&0) {
         return fail(ErrorClass::NulByte, "line contains a NUL byte");
     }
     if b.contains(&b'\r') {
-        return fail(ErrorClass::CarriageReturn, "line contains a carriage return (CRLF line endings?); lines end with LF only");
+        return fail(
+            ErrorClass::CarriageReturn,
+            "line contains a carriage return (CRLF line endings?); lines end with LF only",
+        );
     }
     let Ok(text) = std::str::from_utf8(b) else {
         return fail(ErrorClass::InvalidUtf8, "line is not valid UTF-8");
@@ -105,7 +137,11 @@ pub fn check_line(raw: &RawLine) -> Result<Entry, LineError> {
     }
     let entry = Entry::parse(text)?;
     if let Err(error) = entry.verify_signatures() {
-        return Err(LineError { error, member: Some(entry.member), seq: Some(entry.seq) });
+        return Err(LineError {
+            error,
+            member: Some(entry.member),
+            seq: Some(entry.seq),
+        });
     }
     Ok(entry)
 }
@@ -136,7 +172,9 @@ pub fn verify_stream<R: BufRead, E: From<io::Error>>(
         ),
         None => None,
     };
-    let check_all = |chunk: &[RawLine]| -> Vec<Result<Entry, LineError>> { chunk.par_iter().map(check_line).collect() };
+    let check_all = |chunk: &[RawLine]| -> Vec<Result<Entry, LineError>> {
+        chunk.par_iter().map(check_line).collect()
+    };
     let mut lines = LineReader::new(reader);
     let mut chain = ChainVerifier::new();
     let mut bytes_read = 0u64;
@@ -174,8 +212,8 @@ pub fn verify_stream<R: BufRead, E: From<io::Error>>(
 
 /// Verifies a ledger held in memory (convenience for tests and small files).
 pub fn verify_bytes(bytes: &[u8]) -> Report {
-    let r: Result<Report, io::Error> = verify_stream(bytes, VerifyOptions::default(), |_| Ok(()), |_| {});
+    let r: Result<Report, io::Error> =
+        verify_stream(bytes, VerifyOptions::default(), |_| Ok(()), |_| {});
     // Reading from a byte slice cannot fail.
     r.unwrap_or_default()
 }
-

@@ -40,6 +40,10 @@ pub use canon::{is_forbidden, parse as parse_canonical};
 pub use chain::{ChainVerifier, LineError, MemberSummary, Notice, Problem, Report};
 pub use entry::*;
 pub use error::{Error, ErrorClass, FormatError, Result};
-pub use hash::{Hash32, CTX_ENTRY_ID, CTX_ENTRY_SIG, CTX_KEY_ACCEPT, CTX_MEMBER_ID, CTX_SEAL, CTX_SECRET_KEY};
-pub use keys::{key_accept_message, KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey, Signature};
+pub use hash::{
+    Hash32, CTX_ENTRY_ID, CTX_ENTRY_SIG, CTX_KEY_ACCEPT, CTX_MEMBER_ID, CTX_SEAL, CTX_SECRET_KEY,
+};
+pub use keys::{
+    key_accept_message, KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey, Signature,
+};
 pub use ledger::{check_line, verify_bytes, verify_stream, LineReader, RawLine, VerifyOptions};

@@ -1,1 +1,21 @@
-fn main(){}
+//! The `coi` command: parses arguments, runs one command, prints an error once, maps it to an
+//! exit code (0 success, 1 the thing checked is bad, 2 usage or operational error).
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            // Every error's message is complete in itself (it names its cause).
+            let msg = coi_ledger::display::escape(&e.to_string());
+            eprintln!("coi: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
