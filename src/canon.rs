@@ -44,6 +44,237 @@ pub fn find_forbidden(s: &str) -> Option<(usize, char)> {
 /// negative or fractional numbers, key syntax, depth, forbidden characters in decoded
 /// strings), then byte-exact canonical form.
 pub fn parse(text: &str) -> Result<Value, FormatError> {
+    // Fast path: a text that passes the one-pass validator is accepted by every check below, and
+    // serde_json gives the same value for it, so the checks below would only repeat the work. Any
+    // other text takes the full path, which decides the error class and message.
+    if is_canonical(text.as_bytes()) {
+        if let Ok(value) = serde_json::from_str(text) {
+            return Ok(value);
+        }
+    }
+    parse_checked(text)
+}
+
+/// Whether `text` is canonical JSON (spec §2), decided in one pass over the bytes, without
+/// allocating. `true` implies that [`parse_checked`] accepts `text`; `false` says nothing (the
+/// caller takes the full path, which names the fault).
+pub fn is_canonical(text: &[u8]) -> bool {
+    let mut v = Validator { b: text, i: 0 };
+    v.value(0) && v.i == text.len()
+}
+
+/// The one-pass validator behind [`is_canonical`]: accepts exactly the texts that parse, obey the
+/// value rules and re-encode to themselves.
+struct Validator<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Validator<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> bool {
+        match self.peek() {
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') => self.string().is_some(),
+            Some(b'0'..=b'9') => self.integer(),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            _ => false,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> bool {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn integer(&mut self) -> bool {
+        let start = self.i;
+        let mut n: u64 = 0;
+        while let Some(d @ b'0'..=b'9') = self.peek() {
+            n = n * 10 + u64::from(d - b'0');
+            if n > MAX_INTEGER {
+                return false;
+            }
+            self.i += 1;
+        }
+        // No leading zero (a lone 0 is fine).
+        !(self.b[start] == b'0' && self.i - start > 1)
+    }
+
+    /// A string with only the escapes `\"` and `\\` and no forbidden character; returns the raw
+    /// bytes between the quotes.
+    fn string(&mut self) -> Option<&'a [u8]> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        let start = self.i;
+        loop {
+            let c = self.peek()?;
+            match c {
+                b'"' => {
+                    self.i += 1;
+                    let b: &'a [u8] = self.b;
+                    return Some(&b[start..self.i - 1]);
+                }
+                b'\\' => match self.b.get(self.i + 1) {
+                    Some(b'"' | b'\\') => self.i += 2,
+                    _ => return None,
+                },
+                0x00..=0x1f | 0x7f => return None,
+                0x20..=0x7e => self.i += 1,
+                _ => {
+                    // Non-ASCII: decode the one character and check it.
+                    let len = match c {
+                        0xc0..=0xdf => 2,
+                        0xe0..=0xef => 3,
+                        0xf0..=0xf7 => 4,
+                        _ => return None,
+                    };
+                    let ch = std::str::from_utf8(self.b.get(self.i..self.i + len)?).ok()?.chars().next()?;
+                    if is_forbidden(ch) {
+                        return None;
+                    }
+                    self.i += len;
+                }
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> bool {
+        if depth >= MAX_DEPTH || !self.eat(b'{') {
+            return false;
+        }
+        if self.eat(b'}') {
+            return true;
+        }
+        let mut previous: &[u8] = &[];
+        loop {
+            let Some(key) = self.string() else {
+                return false;
+            };
+            // Valid key syntax (which excludes escapes), strictly ascending: sorted and unique.
+            if !is_valid_key_bytes(key) || (!previous.is_empty() && key <= previous) {
+                return false;
+            }
+            previous = key;
+            if !self.eat(b':') || !self.value(depth + 1) {
+                return false;
+            }
+            if self.eat(b'}') {
+                return true;
+            }
+            if !self.eat(b',') {
+                return false;
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> bool {
+        if depth >= MAX_DEPTH || !self.eat(b'[') {
+            return false;
+        }
+        if self.eat(b']') {
+            return true;
+        }
+        loop {
+            if !self.value(depth + 1) {
+                return false;
+            }
+            if self.eat(b']') {
+                return true;
+            }
+            if !self.eat(b',') {
+                return false;
+            }
+        }
+    }
+}
+
+/// The fields of an entry line (spec §3, §4.2) as they stand in its text.
+pub(crate) struct LineParts<'a> {
+    pub data: &'a str,
+    pub key: &'a str,
+    pub kind: &'a str,
+    pub member: &'a str,
+    pub prev: &'a str,
+    pub seq: u64,
+    pub time: &'a str,
+    pub sig: &'a str,
+}
+
+/// Splits `line` into its fields when it is canonical JSON of exactly the shape
+/// `{"entry":{"data":{..},"key":"..","kind":"..","member":"..","prev":"..","seq":N,"time":"..","v":1},"sig":".."}`
+/// with no escape in any string outside `data`; `None` otherwise (the caller then takes the full
+/// path, which names the fault). `Some` implies that [`parse`] accepts `line` and that its value
+/// has exactly these fields, with these string values and `v` 1.
+pub(crate) fn split_entry_line(line: &str) -> Option<LineParts<'_>> {
+    let b = line.as_bytes();
+    let mut v = Validator { b, i: 0 };
+    // Every string outside `data` is one run of printable ASCII without `"` or `\\`: written as
+    // itself, so its text is its value.
+    fn plain<'a>(v: &mut Validator<'a>, line: &'a str) -> Option<&'a str> {
+        let start = v.i;
+        while let Some(c) = v.peek() {
+            match c {
+                b'"' => return Some(&line[start..v.i]),
+                b'\\' | 0x00..=0x1f | 0x7f..=0xff => return None,
+                _ => v.i += 1,
+            }
+        }
+        None
+    }
+    v.literal(b"{\"entry\":{\"data\":").then_some(())?;
+    let data_start = v.i;
+    // `data` sits at depth 2 (line object 0, entry object 1).
+    (v.peek() == Some(b'{') && v.value(2)).then_some(())?;
+    let data = &line[data_start..v.i];
+    v.literal(b",\"key\":\"").then_some(())?;
+    let key = plain(&mut v, line)?;
+    v.literal(b"\",\"kind\":\"").then_some(())?;
+    let kind = plain(&mut v, line)?;
+    v.literal(b"\",\"member\":\"").then_some(())?;
+    let member = plain(&mut v, line)?;
+    v.literal(b"\",\"prev\":\"").then_some(())?;
+    let prev = plain(&mut v, line)?;
+    v.literal(b"\",\"seq\":").then_some(())?;
+    let seq_start = v.i;
+    (v.peek().is_some_and(|c| c.is_ascii_digit()) && v.integer()).then_some(())?;
+    let seq = line[seq_start..v.i].parse().ok()?;
+    v.literal(b",\"time\":\"").then_some(())?;
+    let time = plain(&mut v, line)?;
+    v.literal(b"\",\"v\":1},\"sig\":\"").then_some(())?;
+    let sig = plain(&mut v, line)?;
+    (v.literal(b"\"}") && v.i == b.len()).then_some(())?;
+    Some(LineParts { data, key, kind, member, prev, seq, time, sig })
+}
+
+fn is_valid_key_bytes(b: &[u8]) -> bool {
+    !b.is_empty()
+        && b.len() <= MAX_KEY_LEN
+        && b[0].is_ascii_lowercase()
+        && b.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+}
+
+/// The full path of [`parse`]: every check, in the order that fixes the class of a faulty text.
+fn parse_checked(text: &str) -> Result<Value, FormatError> {
     if let Some((at, c)) = find_forbidden(text) {
         return Err(FormatError::new(
             ErrorClass::ForbiddenCharacter,

@@ -117,6 +117,8 @@ struct MemberState {
     /// For each accepted seq: the id's first 8 bytes and the line number.
     seen: Vec<(u64, u32)>,
     live: HashSet<EntryId>,
+    /// The member's declarations with `sealed`, live or not: what a disclosure may target (§7).
+    sealed: HashSet<EntryId>,
     name: Option<String>,
     entries: u64,
     unchecked: u64,
@@ -132,6 +134,7 @@ impl MemberState {
             broken: false,
             seen: Vec::new(),
             live: HashSet::new(),
+            sealed: HashSet::new(),
             name: None,
             entries: 0,
             unchecked: 0,
@@ -144,6 +147,23 @@ impl MemberState {
             .rev()
             .find(|(from, _)| *from <= seq)
             .map(|(_, k)| k)
+    }
+}
+
+/// Why a reference of `data` does not resolve in the member's chain (spec §6.2, §7), if it does not.
+fn unresolved_reference(data: &Data, st: &MemberState) -> Option<String> {
+    if let Some(target) = data.own_target().filter(|t| !st.live.contains(*t)) {
+        return Some(format!(
+            "target {} is not a live declaration of this member earlier in the chain",
+            target.fingerprint()
+        ));
+    }
+    match data {
+        Data::Disclosure(d) if !st.sealed.contains(&d.target) => Some(format!(
+            "disclosure target {} is not a declaration of this member with sealed fields earlier in the chain",
+            d.target.fingerprint()
+        )),
+        _ => None,
     }
 }
 
@@ -246,7 +266,12 @@ impl ChainVerifier {
                 ErrorClass::MemberKeyMismatch,
                 "the first entry's key does not hash to the member id".to_string(),
             ))
-        } else if e.seq > 1 && e.prev != st.head {
+        } else if e.seq == 1 && e.prev != EntryId::ZERO {
+            Some((
+                ErrorClass::BrokenLink,
+                "the first entry's prev must be all zeros".to_string(),
+            ))
+        } else if e.prev != st.head {
             Some((
                 ErrorClass::BrokenLink,
                 format!(
@@ -270,16 +295,8 @@ impl ChainVerifier {
                     st.last_time.as_ref().map(|t| t.as_str()).unwrap_or("")
                 ),
             ))
-        } else if let Some(target) = e.data.own_target().filter(|t| !st.live.contains(*t)) {
-            Some((
-                ErrorClass::BadReference,
-                format!(
-                    "target {} is not a live declaration of this member earlier in the chain",
-                    target.fingerprint()
-                ),
-            ))
         } else {
-            None
+            unresolved_reference(&e.data, st).map(|m| (ErrorClass::BadReference, m))
         };
         if let Some((class, message)) = fail {
             st.broken = true;
@@ -293,6 +310,9 @@ impl ChainVerifier {
         match &e.data {
             Data::Declaration(_) | Data::Amend { .. } => {
                 st.live.insert(e.id);
+                if e.data.declaration().is_some_and(|d| d.sealed.is_some()) {
+                    st.sealed.insert(e.id);
+                }
             }
             Data::Profile(p) => st.name = Some(p.name.clone()),
             Data::Unknown { kind, .. } => self.notices.push(Notice {
@@ -346,7 +366,7 @@ impl ChainVerifier {
                 unchecked: st.unchecked,
             })
             .collect();
-        members.sort_by(|a, b| a.member.cmp(&b.member));
+        members.sort_by_key(|m| m.member);
         Report {
             valid: self.problems.is_empty(),
             lines: self.lines,

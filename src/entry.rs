@@ -556,6 +556,37 @@ impl Data {
         }
     }
 
+    /// [`Data::from_value`] for `text`, the canonical JSON text of an object, decoding the usual
+    /// kinds straight from the text. `Some` only when `from_value` accepts the value, with the same
+    /// result (debug builds check this in [`Entry::parse`]); `None` for any fault.
+    fn from_canonical_text(kind: &str, text: &str) -> Option<Data> {
+        fn de<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
+            serde_json::from_str(text).ok()
+        }
+        // A derived struct would also accept an array; `from_value` wants an object.
+        if !text.starts_with('{') {
+            return None;
+        }
+        let d = match kind {
+            "profile" => Data::Profile(de(text)?),
+            "declaration" => Data::Declaration(de(text)?),
+            "no-conflict" => Data::NoConflict(de(text)?),
+            "withdraw" => Data::Withdraw(de(text)?),
+            "retract" => Data::Retract(de(text)?),
+            "reaffirm" => Data::Reaffirm(de(text)?),
+            "key-rotation" => Data::KeyRotation(de(text)?),
+            "disclosure" => Data::Disclosure(de(text)?),
+            "vote" => Data::Vote(de(text)?),
+            "determination" => Data::Determination(de(text)?),
+            "witness" => Data::Witness(de(text)?),
+            // `amend` (its `target` sits among the declaration's keys) and unknown kinds: through
+            // the value, by `from_value` itself.
+            _ => return Data::from_value(kind, serde_json::from_str(text).ok()?).ok(),
+        };
+        d.validate().ok()?;
+        Some(d)
+    }
+
     /// Decodes and validates `data` for `kind` (spec §6).
     pub fn from_value(kind: &str, data: Value) -> Result<Data, FormatError> {
         fn de<T: DeserializeOwned>(kind: &str, v: Value) -> Result<T, FormatError> {
@@ -858,6 +889,74 @@ pub fn signing_message(body: &[u8]) -> Vec<u8> {
 impl Entry {
     /// Parses one line (without its LF): canonical form, envelope, data. Does not check the signature.
     pub fn parse(line: &str) -> Result<Entry, FormatError> {
+        if line.len() <= MAX_LINE_LEN {
+            if let Some(e) = Entry::parse_fast(line) {
+                // Debug builds (and so every test) check that the fast path agrees with the full one.
+                #[cfg(debug_assertions)]
+                Entry::assert_same_as_full(line, &e);
+                return Ok(e);
+            }
+        }
+        Entry::parse_full(line)
+    }
+
+    /// The fast path of [`Entry::parse`] for a well-formed line: the envelope is taken from its
+    /// fixed canonical layout and `data` is decoded straight from its text, with no intermediate
+    /// JSON tree. `Some` only when every check of [`Entry::parse_full`] passes, with the same
+    /// result; `None` for anything else (the full path then names the fault).
+    fn parse_fast(line: &str) -> Option<Entry> {
+        let p = canon::split_entry_line(line)?;
+        let member = Hash32::from_hex(p.member)?;
+        let prev = Hash32::from_hex(p.prev)?;
+        let time = Timestamp::parse(p.time).ok()?;
+        if p.seq < 1 {
+            return None;
+        }
+        let data = Data::from_canonical_text(p.kind, p.data)?;
+        let key = crate::keycache::public_key_from_hex(p.key).ok()?;
+        if let Data::KeyRotation(k) = &data {
+            if k.new_key == p.key {
+                return None;
+            }
+        }
+        let sig = Signature::from_base64(p.sig).ok()?;
+        let body_end = line.len() - SIG_INFIX.len() - SIGNATURE_B64_LEN - LINE_SUFFIX.len();
+        let body = line.get(LINE_PREFIX.len()..body_end)?;
+        Some(Entry {
+            id: entry_id(body.as_bytes()),
+            member,
+            key,
+            seq: p.seq,
+            prev,
+            time,
+            data,
+            sig,
+            line: line.to_string(),
+        })
+    }
+
+    #[cfg(debug_assertions)]
+    fn assert_same_as_full(line: &str, fast: &Entry) {
+        match Entry::parse_full(line) {
+            Ok(full) => assert!(
+                full.id == fast.id
+                    && full.member == fast.member
+                    && full.key == fast.key
+                    && full.seq == fast.seq
+                    && full.prev == fast.prev
+                    && full.time == fast.time
+                    && full.data == fast.data
+                    && full.sig == fast.sig
+                    && full.line == fast.line,
+                "Entry::parse_fast disagrees with Entry::parse_full on {line:?}"
+            ),
+            Err(e) => panic!("Entry::parse_fast accepted a line that Entry::parse_full refuses ({e:?}): {line:?}"),
+        }
+    }
+
+    /// [`Entry::parse`] with every check spelled out: the reference, and the path that names
+    /// the fault of a line the fast path does not take.
+    fn parse_full(line: &str) -> Result<Entry, FormatError> {
         if line.len() > MAX_LINE_LEN {
             return Err(FormatError::new(
                 ErrorClass::LineTooLong,
@@ -936,18 +1035,17 @@ impl Entry {
                 .ok_or_else(|| bad_field("entry: `seq` must be an integer from 1"))?,
             _ => return Err(bad_field("entry: `seq` must be an integer")),
         };
-        if (seq == 1) != (prev == Hash32::ZERO) {
-            return Err(FormatError::new(
-                ErrorClass::BrokenLink,
-                if seq == 1 {
-                    "the first entry's prev must be all zeros"
-                } else {
-                    "only the first entry may have an all-zero prev"
-                },
-            ));
-        }
+        // `prev` is checked against the chain (spec §5 rules 1 and 2), where a broken link stops
+        // the member's chain; here it only has to be well-formed.
         let data = Data::from_value(&kind, e.remove("data").unwrap_or(Value::Null))?;
-        let key = PublicKey::from_hex(&key_hex)?;
+        let key = crate::keycache::public_key_from_hex(&key_hex)?;
+        if let Data::KeyRotation(k) = &data {
+            // Checked with the envelope, not with the signatures: a malformed line is attributed
+            // to no member (spec §5).
+            if k.new_key == key_hex {
+                return Err(bad_field("key-rotation: new_key equals the current key"));
+            }
+        }
         let sig = Signature::from_base64(&sig_text)?;
         // The body is the bytes of the entry object as they stand in the line. The canonical check
         // above guarantees the line is exactly PREFIX body INFIX sig SUFFIX.

@@ -2,6 +2,7 @@
 //! parallel verification whose results do not depend on the number of threads.
 
 use std::io::{self, BufRead};
+use std::sync::mpsc;
 
 use rayon::prelude::*;
 
@@ -10,9 +11,9 @@ use crate::entry::{Entry, MAX_LINE_LEN};
 use crate::error::{ErrorClass, FormatError};
 
 /// Lines handed to the worker threads at a time.
-const CHUNK_LINES: usize = 4096;
+const CHUNK_LINES: usize = 1024;
 /// Bytes handed to the worker threads at a time (bounds memory whatever the line lengths).
-const CHUNK_BYTES: usize = 4 << 20;
+const CHUNK_BYTES: usize = 1 << 20;
 
 /// One raw line as read: its bytes (without LF), or why it could not be taken whole.
 #[derive(Debug)]
@@ -172,42 +173,91 @@ pub fn verify_stream<R: BufRead, E: From<io::Error>>(
         ),
         None => None,
     };
-    let check_all = |chunk: &[RawLine]| -> Vec<Result<Entry, LineError>> {
-        chunk.par_iter().map(check_line).collect()
-    };
+    // A pipeline: this thread reads chunks and walks the chains (calling `accept`, which need not
+    // be `Send`), while a checker thread has the pool check the lines of the next chunks. Results
+    // come back in file order, so nothing depends on the number of threads; at most
+    // `IN_FLIGHT` chunks exist at once, which bounds memory.
     let mut lines = LineReader::new(reader);
     let mut chain = ChainVerifier::new();
     let mut bytes_read = 0u64;
-    loop {
-        let mut chunk = Vec::with_capacity(CHUNK_LINES);
-        let mut size = 0;
-        while chunk.len() < CHUNK_LINES && size < CHUNK_BYTES {
-            match lines.next_line()? {
-                Some(raw) => {
-                    size += raw.bytes.len() + 1;
-                    chunk.push(raw);
-                }
-                None => break,
-            }
-        }
-        if chunk.is_empty() {
-            break;
-        }
-        bytes_read += size as u64;
-        let outcomes = match &pool {
-            Some(pool) => pool.install(|| check_all(&chunk)),
-            None => check_all(&chunk),
-        };
-        for (raw, outcome) in chunk.iter().zip(&outcomes) {
-            if chain.push(raw.number, outcome) {
-                if let Ok(e) = outcome {
-                    accept(e)?;
+    std::thread::scope(|scope| -> Result<(), E> {
+        let (raw_tx, raw_rx) = mpsc::sync_channel::<Vec<RawLine>>(IN_FLIGHT);
+        let (out_tx, out_rx) = mpsc::sync_channel::<Checked>(IN_FLIGHT);
+        let pool = pool.as_ref();
+        scope.spawn(move || {
+            for chunk in raw_rx {
+                let check = || chunk.par_iter().map(check_line).collect::<Vec<_>>();
+                let outcomes = match pool {
+                    Some(pool) => pool.install(check),
+                    None => check(),
+                };
+                let numbers = chunk.iter().map(|r| r.number).collect();
+                drop(chunk);
+                if out_tx.send(Checked { numbers, outcomes }).is_err() {
+                    break;
                 }
             }
+        });
+        let mut sizes = std::collections::VecDeque::with_capacity(IN_FLIGHT);
+        let mut eof = false;
+        loop {
+            // Keep the checker supplied: the channels hold `IN_FLIGHT` chunks each, so no send
+            // blocks.
+            while !eof && sizes.len() < IN_FLIGHT {
+                let (chunk, size) = read_chunk(&mut lines)?;
+                if chunk.is_empty() {
+                    eof = true;
+                    break;
+                }
+                sizes.push_back(size);
+                if raw_tx.send(chunk).is_err() {
+                    return Err(E::from(io::Error::other("the verification thread stopped")));
+                }
+            }
+            let Some(size) = sizes.pop_front() else {
+                break;
+            };
+            let Ok(checked) = out_rx.recv() else {
+                return Err(E::from(io::Error::other("the verification thread stopped")));
+            };
+            for (number, outcome) in checked.numbers.iter().zip(&checked.outcomes) {
+                if chain.push(*number, outcome) {
+                    if let Ok(e) = outcome {
+                        accept(e)?;
+                    }
+                }
+            }
+            bytes_read += size;
+            progress(bytes_read);
         }
-        progress(bytes_read);
-    }
+        Ok(())
+    })?;
     Ok(chain.finish())
+}
+
+/// Chunks read ahead of the chain walk.
+const IN_FLIGHT: usize = 3;
+
+/// A chunk's outcomes with its line numbers.
+struct Checked {
+    numbers: Vec<u64>,
+    outcomes: Vec<Result<Entry, LineError>>,
+}
+
+/// Reads the next chunk of lines and its size in bytes; an empty chunk at the end.
+fn read_chunk<R: BufRead>(lines: &mut LineReader<R>) -> io::Result<(Vec<RawLine>, u64)> {
+    let mut chunk = Vec::with_capacity(CHUNK_LINES);
+    let mut size = 0;
+    while chunk.len() < CHUNK_LINES && size < CHUNK_BYTES {
+        match lines.next_line()? {
+            Some(raw) => {
+                size += raw.bytes.len() + 1;
+                chunk.push(raw);
+            }
+            None => break,
+        }
+    }
+    Ok((chunk, size as u64))
 }
 
 /// Verifies a ledger held in memory (convenience for tests and small files).

@@ -32,6 +32,7 @@ mod entry;
 mod error;
 mod hash;
 pub mod home;
+mod keycache;
 mod keys;
 mod ledger;
 pub mod store;

@@ -1,0 +1,1624 @@
+//! The test vectors of `schema/ledger-v1.md` §11, built deterministically.
+//!
+//! Shared by `examples/make_vectors.rs`, which writes the files, and `tests/vectors.rs`, which checks
+//! that the committed files are exactly what this code makes. Every key comes from a fixed seed and
+//! every time is fixed; Ed25519 signing is deterministic, so the output never changes.
+//!
+//! The expected outcome of each case is written here by hand from the spec. It is never computed by
+//! the verifier: that is what the vectors test.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use coi_ledger::{
+    key_accept_message, signing_message, Ballot, Between, Category, Data, Date, Declaration,
+    Determination, Disclosure, Draft, Entry, EntryId, ErrorClass, Hash32, Head, KeyRotation,
+    Matter, MemberId, Mitigation, NoConflict, Outcome, Participation, Presence, Profile, Reaffirm,
+    Relationship, Retract, Scope, SealedField, SecretKey, Timestamp, Vote, VoteResult, Whose,
+    Withdraw, Witness, CTX_MEMBER_ID, CTX_SEAL,
+};
+use serde_json::{json, Map, Value};
+
+/// What a verifier must report for one case (spec §11).
+pub struct Expect {
+    /// Whether the file is valid.
+    pub valid: bool,
+    /// Problems in report order: line, class, and the earlier line for problems that name one.
+    pub problems: Vec<(u64, ErrorClass, Option<u64>)>,
+    /// Notices in file order: line and name.
+    pub notices: Vec<(u64, &'static str)>,
+}
+
+impl Expect {
+    /// The `.expect` file's text.
+    pub fn render(&self) -> String {
+        let mut out = String::from(if self.valid { "valid\n" } else { "invalid\n" });
+        for (line, class, other) in &self.problems {
+            match other {
+                Some(o) => out.push_str(&format!("{line} {class} {o}\n")),
+                None => out.push_str(&format!("{line} {class}\n")),
+            }
+        }
+        for (line, name) in &self.notices {
+            out.push_str(&format!("notice {line} {name}\n"));
+        }
+        out
+    }
+}
+
+/// One case: `NAME.ledger` and `NAME.expect`.
+pub struct Case {
+    /// The file name without extension.
+    pub name: &'static str,
+    /// The ledger file.
+    pub ledger: Vec<u8>,
+    /// Its outcome.
+    pub expect: Expect,
+}
+
+/// Every file of `schema/vectors/`, by file name, in a fixed order.
+pub fn files() -> Vec<(String, Vec<u8>)> {
+    let keys = Keys::new();
+    let mut out = vec![("keys.txt".to_string(), keys.listing().into_bytes())];
+    for case in cases(&keys) {
+        out.push((format!("{}.ledger", case.name), case.ledger));
+        out.push((
+            format!("{}.expect", case.name),
+            case.expect.render().into_bytes(),
+        ));
+    }
+    out
+}
+
+const SEEDS: [(&str, u8); 6] = [
+    ("alice", 0xa1),
+    ("alice-2", 0xa2),
+    ("bob", 0xb0),
+    ("carol", 0xc0),
+    ("dave", 0xd0),
+    ("mallory", 0xee),
+];
+
+/// The test keys: each seed is one byte repeated 32 times.
+struct Keys {
+    alice: SecretKey,
+    alice2: SecretKey,
+    bob: SecretKey,
+    carol: SecretKey,
+    dave: SecretKey,
+    mallory: SecretKey,
+}
+
+impl Keys {
+    fn new() -> Keys {
+        let k = |i: usize| SecretKey::from_seed(&[SEEDS[i].1; 32]);
+        Keys {
+            alice: k(0),
+            alice2: k(1),
+            bob: k(2),
+            carol: k(3),
+            dave: k(4),
+            mallory: k(5),
+        }
+    }
+
+    fn listing(&self) -> String {
+        let mut out = String::from(
+            "# Secret seeds of the keys used to build these vectors (spec §11). Test keys only: never use them.\n\
+             # Rebuild with: cargo run --example make_vectors -- schema/vectors\n\
+             # NAME SEED PUBLIC-KEY MEMBER-ID-OF-A-CHAIN-IT-STARTS\n",
+        );
+        for (name, byte) in SEEDS {
+            let public = SecretKey::from_seed(&[byte; 32]).public();
+            out.push_str(&format!(
+                "{name} {} {} {}\n",
+                Hash32::from_bytes([byte; 32]).to_hex(),
+                public.to_hex(),
+                public.member_id().to_hex()
+            ));
+        }
+        out.push_str(
+            "# alice-2 is alice's key after her key-rotation; her member id does not change.\n\
+             # The weak key (the identity point) and the non-canonical key of the bad-key cases have no seed;\n\
+             # they are written into their lines directly.\n",
+        );
+        out
+    }
+}
+
+/// Fixed times: `i` ten-minute steps after 2026-01-05T09:00:00Z.
+fn t(i: i64) -> Timestamp {
+    Timestamp::from_unix(1_767_603_600 + 600 * i)
+}
+
+fn date(s: &str) -> Date {
+    Date::parse(s).expect("a vector's date is valid")
+}
+
+fn matters(list: &[&str]) -> Option<Vec<Matter>> {
+    Some(
+        list.iter()
+            .map(|m| Matter::parse(m).expect("a vector's matter is valid"))
+            .collect(),
+    )
+}
+
+fn profile(name: &str) -> Data {
+    Data::Profile(Profile {
+        affiliation: None,
+        capacity: None,
+        name: name.into(),
+    })
+}
+
+fn declaration(counterparty: &str, scope: Scope, list: &[&str]) -> Declaration {
+    Declaration {
+        between: Between::PersonalProfessional,
+        category: Category::Financial,
+        counterparty: counterparty.into(),
+        matters: if scope == Scope::Specific {
+            matters(list)
+        } else {
+            None
+        },
+        mitigation: Mitigation::Abstain,
+        nature: None,
+        relationship: Some(Relationship::Consulting),
+        scope,
+        sealed: None,
+        since: None,
+        until: None,
+        value: None,
+        whose: Whose::Own,
+    }
+}
+
+fn specific(counterparty: &str) -> Data {
+    Data::Declaration(declaration(
+        counterparty,
+        Scope::Specific,
+        &["board-2026-01/item-3"],
+    ))
+}
+
+/// A declaration with one sealed field.
+fn sealed(counterparty: &str) -> Data {
+    let mut d = declaration(counterparty, Scope::Standing, &[]);
+    d.sealed = Some(
+        [(
+            SealedField::Amount,
+            commitment(0x5c, "amount", "12,500 USD"),
+        )]
+        .into_iter()
+        .collect(),
+    );
+    Data::Declaration(d)
+}
+
+/// A restricted-field commitment (spec §7) with a fixed salt.
+fn commitment(salt: u8, field: &str, value: &str) -> Hash32 {
+    Hash32::with_context(
+        CTX_SEAL,
+        &[&[salt; 32], field.as_bytes(), &[0], value.as_bytes()],
+    )
+}
+
+fn withdraw(target: &Entry) -> Data {
+    Data::Withdraw(Withdraw {
+        target: target.id,
+        until: None,
+    })
+}
+
+fn disclosure(target: &Entry, recipients: &[MemberId]) -> Data {
+    // Public verification checks only the envelope of a disclosure; this placeholder is not an age
+    // file and cannot be decrypted.
+    let ciphertext = B64.encode(
+        b"age-encryption.org/v1\n-> placeholder: coi-ledger test vector, not a real age file\n",
+    );
+    let mut recipients = recipients.to_vec();
+    recipients.sort();
+    Data::Disclosure(Disclosure {
+        ciphertext,
+        recipients,
+        target: target.id,
+    })
+}
+
+/// A member's chain as it is built: the next seq, the head and the current key.
+struct Chain<'k> {
+    member: MemberId,
+    key: &'k SecretKey,
+    next: u64,
+    head: EntryId,
+}
+
+impl<'k> Chain<'k> {
+    fn new(key: &'k SecretKey) -> Chain<'k> {
+        Chain {
+            member: key.public().member_id(),
+            key,
+            next: 1,
+            head: Hash32::ZERO,
+        }
+    }
+
+    /// The draft of the next entry, without advancing the chain.
+    fn draft(&self, time: i64, data: Data) -> Draft {
+        Draft {
+            member: self.member,
+            seq: self.next,
+            prev: self.head,
+            time: t(time),
+            data,
+        }
+    }
+
+    /// The next entry, signed with the current key; the chain advances.
+    fn push(&mut self, time: i64, data: Data) -> Entry {
+        let e = sign(&self.draft(time, data), self.key);
+        self.next += 1;
+        self.head = e.id;
+        e
+    }
+
+    /// A key rotation to `new`; later entries are signed with `new`.
+    fn rotate(&mut self, new: &'k SecretKey, time: i64) -> Entry {
+        let proof = new.sign(&key_accept_message(
+            &self.member,
+            &self.key.public(),
+            &new.public(),
+            self.next,
+        ));
+        let e = self.push(
+            time,
+            Data::KeyRotation(KeyRotation {
+                new_key: new.public().to_hex(),
+                proof: proof.to_base64(),
+            }),
+        );
+        self.key = new;
+        e
+    }
+
+    /// The same member at another position (for lines that do not extend the chain as built).
+    fn at(&self, next: u64, head: EntryId) -> Chain<'k> {
+        Chain {
+            member: self.member,
+            key: self.key,
+            next,
+            head,
+        }
+    }
+
+    /// The chain's head as listed in votes and witnesses.
+    fn head(&self) -> Head {
+        Head {
+            id: self.head,
+            member: self.member,
+            seq: self.next - 1,
+        }
+    }
+}
+
+fn sign(draft: &Draft, key: &SecretKey) -> Entry {
+    draft.sign(key).expect("a vector's draft is well-formed")
+}
+
+/// `{"entry":BODY,"sig":SIG}` for a body used exactly as given, canonical or not.
+fn assemble(body: &str, sig: &str) -> String {
+    format!("{{\"entry\":{body},\"sig\":\"{sig}\"}}")
+}
+
+/// The line of `body` (used exactly as given) signed by `key`.
+fn signed_line(body: &str, key: &SecretKey) -> String {
+    assemble(
+        body,
+        &key.sign(&signing_message(body.as_bytes())).to_base64(),
+    )
+}
+
+/// `e` with its entry object edited as JSON, re-encoded canonically and signed by `key` again.
+fn edit(e: &Entry, key: &SecretKey, f: impl FnOnce(&mut Map<String, Value>)) -> String {
+    let mut body: Map<String, Value> =
+        serde_json::from_str(e.body()).expect("an entry body is a JSON object");
+    f(&mut body);
+    signed_line(&Value::Object(body).to_string(), key)
+}
+
+/// `e` with the first `from` in its body replaced by `to` as text, and signed by `key` again, so that
+/// the only fault of the line is the edit.
+fn edit_text(e: &Entry, key: &SecretKey, from: &str, to: &str) -> String {
+    let body = e.body();
+    assert!(body.contains(from), "{from} is not in the body");
+    signed_line(&body.replacen(from, to, 1), key)
+}
+
+/// The `data` object of an entry object.
+fn data(entry: &mut Map<String, Value>) -> &mut Map<String, Value> {
+    entry
+        .get_mut("data")
+        .and_then(Value::as_object_mut)
+        .expect("an entry has a data object")
+}
+
+/// A ledger file: each line terminated by LF.
+fn ledger(lines: &[&str]) -> Vec<u8> {
+    lines
+        .iter()
+        .flat_map(|l| l.bytes().chain([b'\n']))
+        .collect()
+}
+
+fn valid() -> Expect {
+    Expect {
+        valid: true,
+        problems: vec![],
+        notices: vec![],
+    }
+}
+
+fn valid_notices(lines: &[u64]) -> Expect {
+    Expect {
+        valid: true,
+        problems: vec![],
+        notices: lines.iter().map(|&l| (l, "unknown-kind")).collect(),
+    }
+}
+
+fn invalid(problems: &[(u64, ErrorClass)]) -> Expect {
+    Expect {
+        valid: false,
+        problems: problems.iter().map(|&(l, c)| (l, c, None)).collect(),
+        notices: vec![],
+    }
+}
+
+/// One problem that names an earlier line (fork, duplicate-entry, a second entry under another key).
+fn invalid_other(line: u64, class: ErrorClass, other: u64) -> Expect {
+    Expect {
+        valid: false,
+        problems: vec![(line, class, Some(other))],
+        notices: vec![],
+    }
+}
+
+/// Adds `n` to the 256-bit little-endian `a` (no overflow for the values used here).
+fn add_le(a: &mut [u8], n: &[u8; 32]) {
+    let mut carry = 0u16;
+    for (x, y) in a.iter_mut().zip(n) {
+        let s = u16::from(*x) + u16::from(*y) + carry;
+        *x = (s & 0xff) as u8;
+        carry = s >> 8;
+    }
+}
+
+/// ℓ, the order of the Ed25519 base point, little-endian.
+const ELL: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// The identity point: a weak (small-order) public key.
+const WEAK_KEY: [u8; 32] = {
+    let mut k = [0u8; 32];
+    k[0] = 1;
+    k
+};
+
+/// y = p + 3 with x even: a non-canonical encoding of the point with y = 3, which is on the curve
+/// and not of small order (its canonical encoding is 03 00 … 00).
+const NON_CANONICAL_KEY: [u8; 32] = {
+    let mut k = [0xffu8; 32];
+    k[0] = 0xf0;
+    k[31] = 0x7f;
+    k
+};
+
+/// y = 2: not the encoding of any curve point.
+const NOT_A_POINT: [u8; 32] = {
+    let mut k = [0u8; 32];
+    k[0] = 2;
+    k
+};
+
+/// R = the identity, S = 0: "valid" for every message under a weak key with lax (non-strict)
+/// verification.
+fn lax_signature() -> String {
+    let mut s = [0u8; 64];
+    s[0] = 1;
+    B64.encode(s)
+}
+
+/// A seq-1 profile line that claims the key `key` (bytes written as they are) and the member id it
+/// would found, signed by `signer` (whose signature is never reached) or with `sig`.
+fn raw_key_line(key: &[u8; 32], sig: Option<&str>, signer: &SecretKey) -> String {
+    let body = json!({
+        "data": {"name": "Mallory"},
+        "key": Hash32::from_bytes(*key).to_hex(),
+        "kind": "profile",
+        "member": Hash32::with_context(CTX_MEMBER_ID, &[key]).to_hex(),
+        "prev": Hash32::ZERO.to_hex(),
+        "seq": 1,
+        "time": t(0).as_str(),
+        "v": 1,
+    })
+    .to_string();
+    match sig {
+        Some(sig) => assemble(&body, sig),
+        None => signed_line(&body, signer),
+    }
+}
+
+/// The line of `e` with its base64 signature replaced by `f(sig)`.
+fn with_sig(e: &Entry, f: impl FnOnce(&str) -> String) -> String {
+    let sig = e.sig.to_base64();
+    assemble(e.body(), &f(&sig))
+}
+
+/// An unknown-kind entry whose line is exactly `len` bytes (LF excluded).
+fn padded_line(chain: &Chain, time: i64, len: usize) -> String {
+    let data = |pad: usize| Data::Unknown {
+        kind: "padding".into(),
+        data: [("pad".to_string(), Value::String("x".repeat(pad)))]
+            .into_iter()
+            .collect(),
+    };
+    let body_len = |pad: usize| {
+        chain
+            .draft(time, data(pad))
+            .body(&chain.key.public())
+            .expect("an unknown kind is well-formed")
+            .len()
+    };
+    // A line is the body plus a fixed frame: {"entry": BODY ,"sig":" 88 characters "}.
+    let frame = assemble("", &"A".repeat(88)).len();
+    let pad = len - frame - body_len(0);
+    let body = chain
+        .draft(time, data(pad))
+        .body(&chain.key.public())
+        .expect("an unknown kind is well-formed");
+    let line = signed_line(&body, chain.key);
+    assert_eq!(line.len(), len);
+    line
+}
+
+fn cases(k: &Keys) -> Vec<Case> {
+    use ErrorClass::*;
+    let mut out = Vec::new();
+    let mut add = |name: &'static str, ledger: Vec<u8>, expect: Expect| {
+        out.push(Case {
+            name,
+            ledger,
+            expect,
+        })
+    };
+
+    // A short chain of alice's used by many cases: profile, declaration, reaffirm.
+    let mut a = Chain::new(&k.alice);
+    let a1 = a.push(0, profile("Ada Lovelace"));
+    let a2 = a.push(1, specific("Acme Networks"));
+    let a3 = a.push(2, Data::Reaffirm(Reaffirm::default()));
+    let (l1, l2, l3) = (a1.line.as_str(), a2.line.as_str(), a3.line.as_str());
+    let mut b = Chain::new(&k.bob);
+    let b1 = b.push(0, profile("Bob"));
+    let b2 = b.push(1, specific("Globex"));
+
+    // ---- Valid cases.
+    add("valid-empty", vec![], valid());
+    add("valid-one-member", ledger(&[l1, l2]), valid());
+    add("valid-three-members", three_members(k), valid());
+    {
+        let mut c = Chain::new(&k.alice);
+        let e1 = c.push(0, profile("Ada Lovelace"));
+        let trips = json!({"trips": [{"to": "Lisbon", "when": "2026-03"}], "version": 2});
+        let Value::Object(data) = trips else {
+            unreachable!()
+        };
+        let e2 = c.push(
+            1,
+            Data::Unknown {
+                kind: "travel-log".into(),
+                data,
+            },
+        );
+        let e3 = c.push(
+            2,
+            Data::Reaffirm(Reaffirm {
+                note: Some("Entries after an unknown kind are checked as usual".into()),
+            }),
+        );
+        add(
+            "valid-unknown-kind",
+            ledger(&[&e1.line, &e2.line, &e3.line]),
+            valid_notices(&[2]),
+        );
+    }
+    {
+        let mut c = Chain::new(&k.alice);
+        let e1 = c.push(0, profile("Ada Lovelace"));
+        let long = padded_line(&c, 1, 65_536);
+        add(
+            "valid-line-max-length",
+            ledger(&[&e1.line, &long]),
+            valid_notices(&[2]),
+        );
+    }
+    {
+        // A disclosure needs a declaration with `sealed`, not a live one (spec §7).
+        let mut c = Chain::new(&k.alice);
+        let e1 = c.push(0, profile("Ada Lovelace"));
+        let e2 = c.push(1, sealed("Example Foundation"));
+        let e3 = c.push(2, withdraw(&e2));
+        let e4 = c.push(3, disclosure(&e2, &[k.carol.public().member_id()]));
+        add(
+            "valid-disclosure-after-withdraw",
+            ledger(&[&e1.line, &e2.line, &e3.line, &e4.line]),
+            valid(),
+        );
+    }
+
+    // ---- Byte-level problems (spec §3).
+    {
+        let mut bad = a2.line.clone().into_bytes();
+        let at = bad
+            .windows(4)
+            .position(|w| w == b"Acme")
+            .expect("the counterparty is in the line");
+        bad[at] = 0xff;
+        let mut file = ledger(&[l1]);
+        file.extend_from_slice(&bad);
+        file.push(b'\n');
+        add("invalid-utf8", file, invalid(&[(2, InvalidUtf8)]));
+        // An overlong encoding of "/" (C0 AF) in the matter.
+        let at = a2.line.find("2026-01/").expect("the matter is in the line") + 7;
+        let mut bad = a2.line.clone().into_bytes();
+        bad.splice(at..at + 1, [0xc0, 0xaf]);
+        let mut file = ledger(&[l1]);
+        file.extend_from_slice(&bad);
+        file.push(b'\n');
+        add("invalid-utf8-overlong", file, invalid(&[(2, InvalidUtf8)]));
+    }
+    {
+        // The line with the BOM is not read; alice's chain on lines 2 and 3 is.
+        let mut file = vec![0xef, 0xbb, 0xbf];
+        file.extend(ledger(&[&b1.line, l1, l2]));
+        add("bom", file, invalid(&[(1, Bom)]));
+        // Only the file's first bytes can be a BOM; later, U+FEFF is a forbidden character.
+        let mut file = ledger(&[l1]);
+        file.extend_from_slice("\u{feff}".as_bytes());
+        file.extend(ledger(&[l2]));
+        add(
+            "forbidden-character-bom-not-at-start",
+            file,
+            invalid(&[(2, ForbiddenCharacter)]),
+        );
+    }
+    add(
+        "nul-byte",
+        ledger(&[l1, &a2.line.replacen("Acme", "Ac\0me", 1)]),
+        invalid(&[(2, NulByte)]),
+    );
+    add(
+        "carriage-return",
+        format!("{l1}\r\n{l2}\r\n").into_bytes(),
+        invalid(&[(1, CarriageReturn), (2, CarriageReturn)]),
+    );
+    // The empty line belongs to no chain: alice's seq 2 on line 3 is accepted.
+    add(
+        "empty-line",
+        ledger(&[l1, "", l2]),
+        invalid(&[(2, EmptyLine)]),
+    );
+    {
+        let c = Chain {
+            member: a.member,
+            key: &k.alice,
+            next: 2,
+            head: a1.id,
+        };
+        let long = padded_line(&c, 1, 65_537);
+        add(
+            "line-too-long",
+            ledger(&[l1, &long]),
+            invalid(&[(2, LineTooLong)]),
+        );
+    }
+    add(
+        "missing-final-newline",
+        format!("{l1}\n{l2}").into_bytes(),
+        invalid(&[(2, MissingFinalNewline)]),
+    );
+
+    // ---- Canonical JSON (spec §2).
+    add(
+        "json-syntax",
+        ledger(&[l1, &l2[..l2.len() / 2]]),
+        invalid(&[(2, JsonSyntax)]),
+    );
+    add(
+        "json-syntax-null",
+        ledger(&[
+            l1,
+            &edit_text(
+                &a2,
+                &k.alice,
+                "\"relationship\":\"consulting\"",
+                "\"relationship\":null",
+            ),
+        ]),
+        invalid(&[(2, JsonSyntax)]),
+    );
+    add(
+        "json-syntax-number-fraction",
+        ledger(&[l1, &edit_text(&a2, &k.alice, "\"v\":1", "\"v\":1.0")]),
+        invalid(&[(2, JsonSyntax)]),
+    );
+    add(
+        "json-syntax-number-exponent",
+        ledger(&[l1, &edit_text(&a2, &k.alice, "\"seq\":2", "\"seq\":2e0")]),
+        invalid(&[(2, JsonSyntax)]),
+    );
+    add(
+        "json-syntax-leading-zero",
+        ledger(&[l1, &edit_text(&a2, &k.alice, "\"seq\":2", "\"seq\":02")]),
+        invalid(&[(2, JsonSyntax)]),
+    );
+    add(
+        "json-syntax-too-large",
+        ledger(&[
+            l1,
+            &edit_text(&a2, &k.alice, "\"seq\":2", "\"seq\":9007199254740992"),
+        ]),
+        invalid(&[(2, JsonSyntax)]),
+    );
+    add(
+        "json-syntax-uppercase-object-key",
+        ledger(&[l1, &edit_text(&a2, &k.alice, "\"whose\"", "\"Whose\"")]),
+        invalid(&[(2, JsonSyntax)]),
+    );
+    add(
+        "forbidden-character",
+        ledger(&[l1, &edit_text(&a2, &k.alice, "Acme", "Acme\u{202e}")]),
+        invalid(&[(2, ForbiddenCharacter)]),
+    );
+    add(
+        "forbidden-character-escaped-newline",
+        ledger(&[
+            l1,
+            &edit_text(&a2, &k.alice, "Acme Networks", "Acme\\nNetworks"),
+        ]),
+        invalid(&[(2, ForbiddenCharacter)]),
+    );
+    add(
+        "forbidden-character-c1-control",
+        ledger(&[l1, &edit_text(&a2, &k.alice, "Acme", "Acme\u{85}")]),
+        invalid(&[(2, ForbiddenCharacter)]),
+    );
+    // A forbidden character outside strings is still a forbidden character, not whitespace.
+    add(
+        "forbidden-character-tab-between-tokens",
+        ledger(&[l1, &edit_text(&a2, &k.alice, "\"seq\":", "\"seq\":\t")]),
+        invalid(&[(2, ForbiddenCharacter)]),
+    );
+    add(
+        "non-canonical-whitespace",
+        ledger(&[l1, &edit_text(&a2, &k.alice, "\"seq\":", "\"seq\": ")]),
+        invalid(&[(2, NonCanonical)]),
+    );
+    add(
+        "non-canonical-key-order",
+        ledger(&[
+            l1,
+            &edit_text(
+                &a2,
+                &k.alice,
+                "\"scope\":\"specific\",\"whose\":\"self\"",
+                "\"whose\":\"self\",\"scope\":\"specific\"",
+            ),
+        ]),
+        invalid(&[(2, NonCanonical)]),
+    );
+    add(
+        "non-canonical-unicode-escape",
+        ledger(&[l1, &edit_text(&a2, &k.alice, "Acme", "\\u0041cme")]),
+        invalid(&[(2, NonCanonical)]),
+    );
+    add(
+        "non-canonical-escaped-slash",
+        ledger(&[
+            l1,
+            &edit_text(&a2, &k.alice, "2026-01/item", "2026-01\\/item"),
+        ]),
+        invalid(&[(2, NonCanonical)]),
+    );
+    add(
+        "non-canonical-duplicate-key",
+        ledger(&[
+            l1,
+            &edit_text(
+                &a2,
+                &k.alice,
+                "\"whose\":\"self\"",
+                "\"whose\":\"self\",\"whose\":\"self\"",
+            ),
+        ]),
+        invalid(&[(2, NonCanonical)]),
+    );
+    {
+        let sig = a2.sig.to_base64();
+        add(
+            "non-canonical-line-key-order",
+            ledger(&[
+                l1,
+                &format!("{{\"sig\":\"{sig}\",\"entry\":{}}}", a2.body()),
+            ]),
+            invalid(&[(2, NonCanonical)]),
+        );
+    }
+
+    // ---- The envelope and the kinds' fields (spec §4.2, §6).
+    add(
+        "unsupported-version",
+        ledger(&[
+            l1,
+            &edit(&a2, &k.alice, |e| {
+                e.insert("v".into(), json!(2));
+            }),
+        ]),
+        invalid(&[(2, UnsupportedVersion)]),
+    );
+    // A line of another version is not interpreted further, whatever its entry holds.
+    add(
+        "unsupported-version-other-shape",
+        ledger(&[
+            l1,
+            &signed_line(
+                &json!({"future": {"anything": true}, "v": 2}).to_string(),
+                &k.alice,
+            ),
+        ]),
+        invalid(&[(2, UnsupportedVersion)]),
+    );
+    add(
+        "bad-field",
+        ledger(&[
+            l1,
+            &edit(&a2, &k.alice, |e| {
+                data(e).remove("whose");
+            }),
+        ]),
+        invalid(&[(2, BadField)]),
+    );
+    // A line that cannot be read belongs to no chain: the member's next line then skips a seq.
+    add(
+        "bad-field-line-ignored",
+        ledger(&[
+            l1,
+            &edit(&a2, &k.alice, |e| {
+                data(e).remove("whose");
+            }),
+            l3,
+        ]),
+        invalid(&[(2, BadField), (3, SeqGap)]),
+    );
+    add(
+        "bad-field-text-leading-space",
+        ledger(&[l1, &edit_text(&a2, &k.alice, "\"Acme", "\" Acme")]),
+        invalid(&[(2, BadField)]),
+    );
+    add(
+        "bad-field-matters-unsorted",
+        ledger(&[
+            l1,
+            &edit_text(
+                &a2,
+                &k.alice,
+                "[\"board-2026-01/item-3\"]",
+                "[\"board-2026-01/item-3\",\"board-2026-01/item-1\"]",
+            ),
+        ]),
+        invalid(&[(2, BadField)]),
+    );
+    add(
+        "bad-field-specific-without-matters",
+        ledger(&[
+            l1,
+            &edit(&a2, &k.alice, |e| {
+                data(e).remove("matters");
+            }),
+        ]),
+        invalid(&[(2, BadField)]),
+    );
+    add(
+        "bad-field-unknown-value",
+        ledger(&[
+            l1,
+            &edit_text(&a2, &k.alice, "\"whose\":\"self\"", "\"whose\":\"cousin\""),
+        ]),
+        invalid(&[(2, BadField)]),
+    );
+    add(
+        "bad-field-time-not-a-date",
+        ledger(&[
+            l1,
+            &edit(&a2, &k.alice, |e| {
+                e.insert("time".into(), json!("2026-02-30T09:10:00Z"));
+            }),
+        ]),
+        invalid(&[(2, BadField)]),
+    );
+    add(
+        "bad-field-time-offset",
+        ledger(&[
+            l1,
+            &edit(&a2, &k.alice, |e| {
+                e.insert("time".into(), json!("2026-01-05T09:10:00+00:00"));
+            }),
+        ]),
+        invalid(&[(2, BadField)]),
+    );
+    add(
+        "bad-field-extra-entry-key",
+        ledger(&[
+            l1,
+            &edit(&a2, &k.alice, |e| {
+                e.insert("note".into(), json!("extra"));
+            }),
+        ]),
+        invalid(&[(2, BadField)]),
+    );
+    add(
+        "bad-field-extra-data-key",
+        ledger(&[
+            l1,
+            &edit(&a2, &k.alice, |e| {
+                data(e).insert("colour".into(), json!("blue"));
+            }),
+        ]),
+        invalid(&[(2, BadField)]),
+    );
+    add(
+        "bad-field-uppercase-hex",
+        ledger(&[
+            l1,
+            &edit(&a2, &k.alice, |e| {
+                e.insert("prev".into(), json!(a1.id.to_hex().to_uppercase()));
+            }),
+        ]),
+        invalid(&[(2, BadField)]),
+    );
+    add(
+        "bad-field-missing-sig",
+        ledger(&[l1, &format!("{{\"entry\":{}}}", a2.body())]),
+        invalid(&[(2, BadField)]),
+    );
+    add(
+        "bad-field-seq-zero",
+        ledger(&[
+            l1,
+            &edit(&a2, &k.alice, |e| {
+                e.insert("seq".into(), json!(0));
+            }),
+        ]),
+        invalid(&[(2, BadField)]),
+    );
+    add(
+        "bad-field-kind-syntax",
+        ledger(&[
+            l1,
+            &edit(&a2, &k.alice, |e| {
+                e.insert("kind".into(), json!("Declaration"));
+            }),
+        ]),
+        invalid(&[(2, BadField)]),
+    );
+    // An unknown kind's data is not interpreted, but it must be an object.
+    add(
+        "bad-field-unknown-kind-data-not-object",
+        ledger(&[
+            l1,
+            &edit(&a2, &k.alice, |e| {
+                e.insert("kind".into(), json!("travel-log"));
+                e.insert("data".into(), json!("Lisbon"));
+            }),
+        ]),
+        invalid(&[(2, BadField)]),
+    );
+    {
+        let mut c = Chain::new(&k.carol);
+        let c1 = c.push(0, profile("Carol"));
+        let vote = Data::Vote(Vote {
+            heads: vec![Head {
+                id: a2.id,
+                member: a.member,
+                seq: 2,
+            }],
+            held: t(1),
+            matter: Matter::parse("board-2026-01/item-3").expect("a vector's matter is valid"),
+            motion: None,
+            participation: vec![Participation {
+                member: a.member,
+                presence: Presence::Present,
+                vote: Some(Ballot::Yes),
+            }],
+            result: None,
+        });
+        let c2 = c.push(2, vote);
+        let bad = edit_text(
+            &c2,
+            &k.carol,
+            "\"presence\":\"present\"",
+            "\"presence\":\"absent\"",
+        );
+        add(
+            "bad-field-vote-by-absent-member",
+            ledger(&[l1, l2, &c1.line, &bad]),
+            invalid(&[(4, BadField)]),
+        );
+    }
+    {
+        // A key rotation must name a new key.
+        let c = Chain {
+            member: a.member,
+            key: &k.alice,
+            next: 2,
+            head: a1.id,
+        };
+        let proof = k.alice.sign(&key_accept_message(
+            &a.member,
+            &k.alice.public(),
+            &k.alice.public(),
+            2,
+        ));
+        let rot = sign(
+            &c.draft(
+                1,
+                Data::KeyRotation(KeyRotation {
+                    new_key: k.alice.public().to_hex(),
+                    proof: proof.to_base64(),
+                }),
+            ),
+            &k.alice,
+        );
+        add(
+            "bad-field-rotation-to-same-key",
+            ledger(&[l1, &rot.line]),
+            invalid(&[(2, BadField)]),
+        );
+    }
+
+    // ---- Keys (spec §4.3).
+    add(
+        "bad-key",
+        ledger(&[
+            l1,
+            &raw_key_line(&WEAK_KEY, Some(&lax_signature()), &k.mallory),
+        ]),
+        invalid(&[(2, BadKey)]),
+    );
+    add(
+        "bad-key-non-canonical",
+        ledger(&[l1, &raw_key_line(&NON_CANONICAL_KEY, None, &k.mallory)]),
+        invalid(&[(2, BadKey)]),
+    );
+    add(
+        "bad-key-not-a-point",
+        ledger(&[l1, &raw_key_line(&NOT_A_POINT, None, &k.mallory)]),
+        invalid(&[(2, BadKey)]),
+    );
+    add(
+        "bad-key-rotation-to-weak-key",
+        ledger(&[
+            l1,
+            &edit(&a2, &k.alice, |e| {
+                e.insert("kind".into(), json!("key-rotation"));
+                e.insert("data".into(), json!({"new_key": Hash32::from_bytes(WEAK_KEY).to_hex(), "proof": lax_signature()}));
+            }),
+        ]),
+        invalid(&[(2, BadKey)]),
+    );
+
+    // ---- Signatures (spec §3, §4.3, §6.9).
+    {
+        // Signed over the body without the context string: domain separation must make it fail.
+        let no_context = assemble(a2.body(), &k.alice.sign(a2.body().as_bytes()).to_base64());
+        add(
+            "bad-signature",
+            ledger(&[l1, &no_context]),
+            invalid(&[(2, BadSignature)]),
+        );
+        // A line whose signature fails ends its member's chain: the next line is not checked.
+        add(
+            "bad-signature-stops-chain",
+            ledger(&[l1, &no_context, l3]),
+            invalid(&[(2, BadSignature)]),
+        );
+    }
+    add(
+        "bad-signature-base64-unpadded",
+        ledger(&[l1, &with_sig(&a2, |s| s.trim_end_matches('=').to_string())]),
+        invalid(&[(2, BadSignature)]),
+    );
+    add(
+        "bad-signature-base64-trailing-bits",
+        ledger(&[
+            l1,
+            &with_sig(&a2, |s| {
+                // The last data character carries 2 bits of the last byte and 4 unused bits: set one.
+                const ALPHABET: &[u8] =
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+                let mut b = s.as_bytes().to_vec();
+                let v = ALPHABET
+                    .iter()
+                    .position(|&c| c == b[85])
+                    .expect("base64 character");
+                b[85] = ALPHABET[v | 1];
+                String::from_utf8(b).expect("ASCII")
+            }),
+        ]),
+        invalid(&[(2, BadSignature)]),
+    );
+    add(
+        "bad-signature-s-not-reduced",
+        ledger(&[
+            l1,
+            &with_sig(&a2, |_| {
+                // S + ℓ verifies under the lax equation but is not canonical: the malleated signature.
+                let mut sig = a2.sig.to_bytes();
+                add_le(&mut sig[32..], &ELL);
+                B64.encode(sig)
+            }),
+        ]),
+        invalid(&[(2, BadSignature)]),
+    );
+    add(
+        "bad-signature-wrong-signer",
+        ledger(&[
+            l1,
+            &with_sig(&a2, |_| {
+                k.mallory
+                    .sign(&signing_message(a2.body().as_bytes()))
+                    .to_base64()
+            }),
+        ]),
+        invalid(&[(2, BadSignature)]),
+    );
+    {
+        // The proof names the wrong seq.
+        let c = Chain {
+            member: a.member,
+            key: &k.alice,
+            next: 2,
+            head: a1.id,
+        };
+        let proof = k.alice2.sign(&key_accept_message(
+            &a.member,
+            &k.alice.public(),
+            &k.alice2.public(),
+            3,
+        ));
+        let rot = sign(
+            &c.draft(
+                1,
+                Data::KeyRotation(KeyRotation {
+                    new_key: k.alice2.public().to_hex(),
+                    proof: proof.to_base64(),
+                }),
+            ),
+            &k.alice,
+        );
+        add(
+            "bad-signature-rotation-proof",
+            ledger(&[l1, &rot.line]),
+            invalid(&[(2, BadSignature)]),
+        );
+    }
+
+    // ---- Chains (spec §5).
+    {
+        // A seq-1 entry for bob's member id signed with dave's key.
+        let d = sign(
+            &Draft {
+                member: b.member,
+                seq: 1,
+                prev: Hash32::ZERO,
+                time: t(0),
+                data: profile("Bob"),
+            },
+            &k.dave,
+        );
+        add(
+            "member-key-mismatch",
+            ledger(&[l1, &d.line]),
+            invalid(&[(2, MemberKeyMismatch)]),
+        );
+    }
+    {
+        let w = sign(
+            &a.at(2, a1.id).draft(1, specific("Acme Networks")),
+            &k.mallory,
+        );
+        add(
+            "wrong-key",
+            ledger(&[l1, &w.line]),
+            invalid(&[(2, WrongKey)]),
+        );
+        // Mallory's seq 1 for alice: a second line for a taken position, under another key.
+        let w1 = sign(
+            &Draft {
+                member: a.member,
+                seq: 1,
+                prev: Hash32::ZERO,
+                time: t(0),
+                data: profile("Not Ada"),
+            },
+            &k.mallory,
+        );
+        add(
+            "wrong-key-impostor-seq-1",
+            ledger(&[l1, &w1.line, l2]),
+            invalid_other(2, WrongKey, 1),
+        );
+    }
+    {
+        let mut c = Chain::new(&k.alice);
+        let e1 = c.push(0, profile("Ada Lovelace"));
+        let e2 = c.rotate(&k.alice2, 1);
+        let stale = sign(&c.draft(2, Data::Reaffirm(Reaffirm::default())), &k.alice);
+        add(
+            "wrong-key-after-rotation",
+            ledger(&[&e1.line, &e2.line, &stale.line]),
+            invalid(&[(3, WrongKey)]),
+        );
+    }
+    {
+        let bad = sign(
+            &Draft {
+                prev: b1.id,
+                ..a.at(2, a1.id).draft(1, specific("Acme Networks"))
+            },
+            &k.alice,
+        );
+        add(
+            "broken-link",
+            ledger(&[l1, &b1.line, &bad.line]),
+            invalid(&[(3, BrokenLink)]),
+        );
+        // A seq-1 entry must have an all-zero prev; the chain stops there.
+        let mut c = Chain::new(&k.alice);
+        c.head = b1.id;
+        let e1 = c.push(0, profile("Ada Lovelace"));
+        let e2 = c.push(1, specific("Acme Networks"));
+        add(
+            "broken-link-seq-1",
+            ledger(&[&e1.line, &e2.line]),
+            invalid(&[(1, BrokenLink)]),
+        );
+        // Past seq 1 an all-zero prev is a broken link too.
+        let zero = sign(
+            &Draft {
+                prev: Hash32::ZERO,
+                ..a.at(2, a1.id).draft(1, specific("Acme Networks"))
+            },
+            &k.alice,
+        );
+        add(
+            "broken-link-zero-prev",
+            ledger(&[l1, &zero.line]),
+            invalid(&[(2, BrokenLink)]),
+        );
+    }
+    add("seq-gap", ledger(&[l1, l3]), invalid(&[(2, SeqGap)]));
+    add(
+        "seq-gap-first-line",
+        ledger(&[l1, &b2.line, l2]),
+        invalid(&[(2, SeqGap)]),
+    );
+    // The chain stops at the gap: line 3 is not checked.
+    add(
+        "seq-gap-swapped-lines",
+        ledger(&[l1, l3, l2]),
+        invalid(&[(2, SeqGap)]),
+    );
+    // A line of bob's chain spliced into a file of alice's.
+    add(
+        "seq-gap-spliced-line",
+        ledger(&[l1, l2, &b2.line, l3]),
+        invalid(&[(3, SeqGap)]),
+    );
+    {
+        let mut c = Chain::new(&k.alice);
+        let e1 = c.push(5, profile("Ada Lovelace"));
+        let e2 = c.push(4, specific("Acme Networks"));
+        add(
+            "time-regression",
+            ledger(&[&e1.line, &e2.line]),
+            invalid(&[(2, TimeRegression)]),
+        );
+    }
+    {
+        let nowhere = Hash32::with_context("coi-ledger/v1/entry-id", &[b"{}"]);
+        let w = sign(
+            &a.at(2, a1.id).draft(
+                1,
+                Data::Withdraw(Withdraw {
+                    target: nowhere,
+                    until: None,
+                }),
+            ),
+            &k.alice,
+        );
+        add(
+            "bad-reference",
+            ledger(&[l1, &w.line]),
+            invalid(&[(2, BadReference)]),
+        );
+
+        let mut c = Chain::new(&k.alice);
+        let e1 = c.push(0, profile("Ada Lovelace"));
+        let e2 = c.push(1, specific("Acme Networks"));
+        let e3 = c.push(
+            2,
+            Data::Withdraw(Withdraw {
+                target: e2.id,
+                until: Some(date("2026-01-04")),
+            }),
+        );
+        let amend = Data::Amend {
+            target: e2.id,
+            declaration: declaration("Acme Networks", Scope::Standing, &[]),
+        };
+        let e4 = c.push(3, amend);
+        add(
+            "bad-reference-withdrawn",
+            ledger(&[&e1.line, &e2.line, &e3.line, &e4.line]),
+            invalid(&[(4, BadReference)]),
+        );
+
+        let mut c = Chain::new(&k.alice);
+        let e1 = c.push(0, profile("Ada Lovelace"));
+        let e2 = c.push(1, specific("Acme Networks"));
+        let e3 = c.push(
+            2,
+            Data::Amend {
+                target: e2.id,
+                declaration: declaration("Acme Networks", Scope::Standing, &[]),
+            },
+        );
+        let e4 = c.push(
+            3,
+            Data::Retract(Retract {
+                reason: "Declared in error".into(),
+                target: e2.id,
+            }),
+        );
+        add(
+            "bad-reference-amended",
+            ledger(&[&e1.line, &e2.line, &e3.line, &e4.line]),
+            invalid(&[(4, BadReference)]),
+        );
+
+        let w = sign(&a.at(2, a1.id).draft(1, withdraw(&b2)), &k.alice);
+        add(
+            "bad-reference-other-member",
+            ledger(&[&b1.line, &b2.line, l1, &w.line]),
+            invalid(&[(4, BadReference)]),
+        );
+
+        let r = sign(
+            &a.at(2, a1.id).draft(
+                1,
+                Data::Retract(Retract {
+                    reason: "Not a declaration".into(),
+                    target: a1.id,
+                }),
+            ),
+            &k.alice,
+        );
+        add(
+            "bad-reference-not-a-declaration",
+            ledger(&[l1, &r.line]),
+            invalid(&[(2, BadReference)]),
+        );
+
+        let d = sign(
+            &a.at(3, a2.id)
+                .draft(2, disclosure(&a2, &[k.carol.public().member_id()])),
+            &k.alice,
+        );
+        add(
+            "bad-reference-disclosure-unsealed",
+            ledger(&[l1, l2, &d.line]),
+            invalid(&[(3, BadReference)]),
+        );
+    }
+    add(
+        "duplicate-entry",
+        ledger(&[l1, l2, l1]),
+        invalid_other(3, DuplicateEntry, 1),
+    );
+    {
+        let other2 = sign(
+            &a.at(2, a1.id).draft(
+                1,
+                Data::NoConflict(NoConflict {
+                    matters: matters(&["board-2026-01/item-3"]),
+                    scope: Scope::Specific,
+                }),
+            ),
+            &k.alice,
+        );
+        add(
+            "fork",
+            ledger(&[l1, l2, &other2.line]),
+            invalid_other(3, Fork, 2),
+        );
+        // A fork does not stop the chain: line 5 (seq 4) is checked and accepted.
+        let a4 = a.push(
+            3,
+            Data::Reaffirm(Reaffirm {
+                note: Some("Still current".into()),
+            }),
+        );
+        add(
+            "fork-chain-continues",
+            ledger(&[l1, l2, l3, &other2.line, &a4.line]),
+            invalid_other(4, Fork, 2),
+        );
+        let other1 = sign(
+            &Draft {
+                member: a.member,
+                seq: 1,
+                prev: Hash32::ZERO,
+                time: t(0),
+                data: profile("Ada King"),
+            },
+            &k.alice,
+        );
+        add(
+            "fork-seq-1",
+            ledger(&[l1, &other1.line]),
+            invalid_other(2, Fork, 1),
+        );
+    }
+    {
+        // After a rotation at seq 2, a second seq 2 under the old key is a fork; under the new key it
+        // is not the key the member had at seq 2.
+        let mut c = Chain::new(&k.alice);
+        let e1 = c.push(0, profile("Ada Lovelace"));
+        let e2 = c.rotate(&k.alice2, 1);
+        let e3 = c.push(2, Data::Reaffirm(Reaffirm::default()));
+        let at2 = Chain {
+            member: c.member,
+            key: &k.alice,
+            next: 2,
+            head: e1.id,
+        };
+        let fork = sign(&at2.draft(1, specific("Acme Networks")), &k.alice);
+        let new_key = sign(&at2.draft(1, specific("Acme Networks")), &k.alice2);
+        add(
+            "fork-across-rotation",
+            ledger(&[&e1.line, &e2.line, &e3.line, &fork.line, &new_key.line]),
+            Expect {
+                valid: false,
+                problems: vec![(4, Fork, Some(2)), (5, WrongKey, Some(2))],
+                notices: vec![],
+            },
+        );
+    }
+    out
+}
+
+/// Three members interleaved, with every kind: alice and bob declare, carol chairs.
+fn three_members(k: &Keys) -> Vec<u8> {
+    const ITEM3: &str = "board-2026-01/item-3";
+    const ITEM4: &str = "board-2026-01/item-4";
+    let mut a = Chain::new(&k.alice);
+    let mut b = Chain::new(&k.bob);
+    let mut c = Chain::new(&k.carol);
+    let mut lines = Vec::new();
+
+    lines.push(a.push(
+        0,
+        Data::Profile(Profile {
+            affiliation: Some("Example University".into()),
+            capacity: Some("Trustee".into()),
+            name: "Ada Lovelace-Ünal".into(),
+        }),
+    ));
+    lines.push(b.push(
+        1,
+        Data::Profile(Profile {
+            affiliation: None,
+            capacity: Some("Treasurer".into()),
+            name: "Bob \"Bobby\" O'Brien".into(),
+        }),
+    ));
+    lines.push(c.push(
+        2,
+        Data::Profile(Profile {
+            affiliation: Some("Example Society".into()),
+            capacity: Some("Chair".into()),
+            name: "Carol Chen (陈嘉)".into(),
+        }),
+    ));
+    let consulting = Declaration {
+        between: Between::PersonalProfessional,
+        category: Category::Financial,
+        counterparty: "Acme Networks Ltd".into(),
+        matters: matters(&[ITEM3, ITEM4]),
+        mitigation: Mitigation::Abstain,
+        nature: Some(
+            "Paid consulting on network planning; invoices filed under \"ACME\\2025\"".into(),
+        ),
+        relationship: Some(Relationship::Consulting),
+        scope: Scope::Specific,
+        sealed: None,
+        since: Some(date("2025-03-01")),
+        until: None,
+        value: Some("1,001-15,000 USD".into()),
+        whose: Whose::Own,
+    };
+    let a2 = a.push(3, Data::Declaration(consulting.clone()));
+    lines.push(a2.clone());
+    lines.push(b.push(
+        4,
+        Data::NoConflict(NoConflict {
+            matters: matters(&[ITEM3, ITEM4]),
+            scope: Scope::Specific,
+        }),
+    ));
+    let foundation = Declaration {
+        between: Between::ProfessionalProfessional,
+        category: Category::OtherDuty,
+        counterparty: "Example Foundation".into(),
+        matters: None,
+        mitigation: Mitigation::Recuse,
+        nature: Some("A family member sits on the counterparty's board".into()),
+        relationship: Some(Relationship::Fiduciary),
+        scope: Scope::Standing,
+        sealed: Some(
+            [
+                (
+                    SealedField::Family,
+                    commitment(0x5a, "family", "Grace Lovelace"),
+                ),
+                (
+                    SealedField::Amount,
+                    commitment(0x5b, "amount", "2,400 USD a year"),
+                ),
+            ]
+            .into_iter()
+            .collect(),
+        ),
+        since: Some(date("2024-06-01")),
+        until: None,
+        value: Some("1,001-15,000 USD".into()),
+        whose: Whose::Family,
+    };
+    let a3 = a.push(5, Data::Declaration(foundation));
+    lines.push(a3.clone());
+    lines.push(b.push(
+        6,
+        Data::NoConflict(NoConflict {
+            matters: None,
+            scope: Scope::Standing,
+        }),
+    ));
+    let amended = Declaration {
+        mitigation: Mitigation::Recuse,
+        value: Some("15,001-50,000 USD".into()),
+        ..consulting
+    };
+    let a4 = a.push(
+        7,
+        Data::Amend {
+            target: a2.id,
+            declaration: amended,
+        },
+    );
+    lines.push(a4.clone());
+
+    let mut heads = vec![a.head(), b.head(), c.head()];
+    heads.sort_by_key(|h| h.member);
+    let ballot = |key: &SecretKey, presence: Presence, vote: Option<Ballot>| Participation {
+        member: key.public().member_id(),
+        presence,
+        vote,
+    };
+    let mut participation = vec![
+        ballot(&k.alice, Presence::Present, Some(Ballot::Recused)),
+        ballot(&k.bob, Presence::Present, Some(Ballot::Yes)),
+        ballot(&k.carol, Presence::Present, Some(Ballot::Yes)),
+        ballot(&k.dave, Presence::Excused, None),
+    ];
+    participation.sort_by_key(|p| p.member);
+    let vote = Vote {
+        heads,
+        held: t(8),
+        matter: Matter::parse(ITEM3).expect("a vector's matter is valid"),
+        motion: Some("Award the network upgrade contract to Acme Networks Ltd".into()),
+        participation,
+        result: Some(VoteResult::Carried),
+    };
+    lines.push(c.push(9, Data::Vote(vote)));
+    // Same time as the vote: a member's times may be equal.
+    lines.push(c.push(
+        9,
+        Data::Determination(Determination {
+            declaration: a4.id,
+            matter: Some(Matter::parse(ITEM3).expect("a vector's matter is valid")),
+            member: a.member,
+            note: Some("Recusal recorded in the minutes".into()),
+            outcome: Outcome::Recuse,
+        }),
+    ));
+    lines.push(a.push(10, disclosure(&a3, &[c.member])));
+    let gift = Declaration {
+        between: Between::PersonalProfessional,
+        category: Category::Gift,
+        counterparty: "Globex Corporation".into(),
+        matters: None,
+        mitigation: Mitigation::DiscloseOnly,
+        nature: None,
+        relationship: Some(Relationship::Gift),
+        scope: Scope::Standing,
+        sealed: None,
+        since: None,
+        until: None,
+        value: Some("under 100 EUR".into()),
+        whose: Whose::Own,
+    };
+    let b4 = b.push(11, Data::Declaration(gift));
+    lines.push(b4.clone());
+    lines.push(b.push(
+        12,
+        Data::Retract(Retract {
+            reason: "Declared in error: the invitation was declined".into(),
+            target: b4.id,
+        }),
+    ));
+    lines.push(a.push(
+        13,
+        Data::Withdraw(Withdraw {
+            target: a4.id,
+            until: Some(date("2026-01-31")),
+        }),
+    ));
+    lines.push(a.rotate(&k.alice2, 14));
+    let advisory = Declaration {
+        between: Between::ProfessionalProfessional,
+        category: Category::Material,
+        counterparty: "Initech".into(),
+        matters: matters(&["board-2026-02/item-1"]),
+        mitigation: Mitigation::DiscloseOnly,
+        nature: None,
+        relationship: Some(Relationship::AdvisoryBoard),
+        scope: Scope::Specific,
+        sealed: None,
+        since: Some(date("2026-01-15")),
+        until: Some(date("2026-12-31")),
+        value: None,
+        whose: Whose::Associate,
+    };
+    lines.push(a.push(15, Data::Declaration(advisory)));
+    lines.push(a.push(16, Data::Reaffirm(Reaffirm::default())));
+    lines.push(b.push(
+        17,
+        Data::Reaffirm(Reaffirm {
+            note: Some("Annual re-affirmation 2026".into()),
+        }),
+    ));
+    let mut heads = vec![a.head(), b.head()];
+    heads.sort_by_key(|h| h.member);
+    lines.push(c.push(18, Data::Witness(Witness { heads })));
+    lines.push(c.push(
+        19,
+        Data::NoConflict(NoConflict {
+            matters: matters(&["board-2026-02/item-1"]),
+            scope: Scope::Specific,
+        }),
+    ));
+    let text: Vec<&str> = lines.iter().map(|e| e.line.as_str()).collect();
+    ledger(&text)
+}

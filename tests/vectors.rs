@@ -1,0 +1,276 @@
+//! Runs every test vector of `schema/vectors/` (spec §11) and checks that the committed vectors are
+//! exactly what the generator makes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use coi_ledger::{verify_bytes, verify_stream, ErrorClass, Report, VerifyOptions};
+
+#[path = "support/vectors_gen.rs"]
+mod vectors_gen;
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schema")
+        .join("vectors")
+}
+
+/// A problem as written in an `.expect` file: line, class name, earlier line.
+type Line = (u64, String, Option<u64>);
+
+/// An `.expect` file (spec §11).
+#[derive(Debug, PartialEq, Eq)]
+struct Expected {
+    valid: bool,
+    problems: Vec<Line>,
+    notices: Vec<(u64, String)>,
+}
+
+fn parse_expect(name: &str, text: &str) -> Expected {
+    let mut lines = text.lines();
+    let valid = match lines.next() {
+        Some("valid") => true,
+        Some("invalid") => false,
+        other => panic!("{name}.expect: first line must be `valid` or `invalid`, not {other:?}"),
+    };
+    let mut problems = Vec::new();
+    let mut notices = Vec::new();
+    for l in lines {
+        let f: Vec<&str> = l.split(' ').collect();
+        let num = |s: &str| {
+            s.parse::<u64>()
+                .unwrap_or_else(|_| panic!("{name}.expect: bad line number in {l:?}"))
+        };
+        match f.as_slice() {
+            ["notice", line, what] => notices.push((num(line), (*what).to_string())),
+            [line, class, rest @ ..] if rest.len() <= 1 => {
+                assert!(
+                    ErrorClass::from_name(class).is_some(),
+                    "{name}.expect: unknown class {class}"
+                );
+                problems.push((
+                    num(line),
+                    (*class).to_string(),
+                    rest.first().map(|o| num(o)),
+                ));
+            }
+            _ => panic!("{name}.expect: cannot read {l:?}"),
+        }
+    }
+    assert!(
+        text.ends_with('\n'),
+        "{name}.expect: must end with a newline"
+    );
+    assert_eq!(
+        valid,
+        problems.is_empty(),
+        "{name}.expect: a case is invalid iff it lists problems"
+    );
+    Expected {
+        valid,
+        problems,
+        notices,
+    }
+}
+
+fn observed(report: &Report) -> Expected {
+    Expected {
+        valid: report.valid,
+        problems: report
+            .problems
+            .iter()
+            .map(|p| (p.line, p.class.as_str().to_string(), p.other_line))
+            .collect(),
+        notices: report
+            .notices
+            .iter()
+            .map(|n| (n.line, n.class.to_string()))
+            .collect(),
+    }
+}
+
+/// Every case in the directory: name, ledger bytes, expected outcome.
+fn committed_cases() -> Vec<(String, Vec<u8>, Expected)> {
+    let mut names: Vec<String> = std::fs::read_dir(vectors_dir())
+        .expect("schema/vectors exists")
+        .map(|e| {
+            e.expect("readable directory")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter_map(|n| n.strip_suffix(".ledger").map(str::to_string))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let dir = vectors_dir();
+            let ledger =
+                std::fs::read(dir.join(format!("{name}.ledger"))).expect("readable ledger");
+            let text = std::fs::read_to_string(dir.join(format!("{name}.expect")))
+                .unwrap_or_else(|e| panic!("{name}.expect: {e}"));
+            let expected = parse_expect(&name, &text);
+            (name, ledger, expected)
+        })
+        .collect()
+}
+
+#[test]
+fn every_vector_verifies_as_expected() {
+    let cases = committed_cases();
+    assert!(cases.len() > 40, "only {} vectors found", cases.len());
+    let mut failures = Vec::new();
+    for (name, ledger, expected) in &cases {
+        let got = observed(&verify_bytes(ledger));
+        if &got != expected {
+            failures.push(format!(
+                "{name}:\n  expected {expected:?}\n  got      {got:?}"
+            ));
+        }
+        // The outcome must not depend on the number of verifier threads.
+        let one: Result<Report, std::io::Error> = verify_stream(
+            ledger.as_slice(),
+            VerifyOptions { threads: Some(1) },
+            |_| Ok(()),
+            |_| {},
+        );
+        let one = observed(&one.expect("reading from memory cannot fail"));
+        if one != got {
+            failures.push(format!(
+                "{name}: one thread gives {one:?}, several give {got:?}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors disagree:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_error_class_has_a_negative_vector() {
+    let cases = committed_cases();
+    let missing: Vec<&str> = ErrorClass::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|class| {
+            !cases.iter().any(|(name, _, e)| {
+                // The case is named after the class, and its first problem has that class.
+                let named = name == class
+                    || name
+                        .strip_prefix(class)
+                        .is_some_and(|rest| rest.starts_with('-'));
+                named && e.problems.first().is_some_and(|p| p.1 == *class)
+            })
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no negative vector for: {}",
+        missing.join(", ")
+    );
+}
+
+#[test]
+fn there_are_valid_vectors_including_an_empty_file() {
+    let cases = committed_cases();
+    assert!(cases
+        .iter()
+        .any(|(n, l, e)| n == "valid-empty" && l.is_empty() && e.valid));
+    assert!(cases.iter().filter(|(_, _, e)| e.valid).count() >= 5);
+    assert!(
+        cases
+            .iter()
+            .any(|(_, _, e)| e.valid && !e.notices.is_empty()),
+        "no valid vector with an unknown-kind notice"
+    );
+}
+
+#[test]
+fn committed_vectors_are_what_the_generator_makes() {
+    let made: BTreeMap<String, Vec<u8>> = vectors_gen::files().into_iter().collect();
+    let mut committed = BTreeMap::new();
+    for e in std::fs::read_dir(vectors_dir()).expect("schema/vectors exists") {
+        let path = e.expect("readable directory").path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        committed.insert(name, std::fs::read(&path).expect("readable file"));
+    }
+    let stale: Vec<&String> = committed
+        .keys()
+        .filter(|n| !made.contains_key(*n))
+        .collect();
+    let absent: Vec<&String> = made
+        .keys()
+        .filter(|n| !committed.contains_key(*n))
+        .collect();
+    let differ: Vec<&String> = made
+        .iter()
+        .filter(|(n, b)| committed.get(*n).is_some_and(|c| c != *b))
+        .map(|(n, _)| n)
+        .collect();
+    assert!(
+        stale.is_empty() && absent.is_empty() && differ.is_empty(),
+        "schema/vectors is out of date; run `cargo run --example make_vectors -- schema/vectors`\n  not made by the generator: {stale:?}\n  not committed: {absent:?}\n  different: {differ:?}"
+    );
+    // Generating twice gives the same bytes.
+    assert_eq!(
+        made,
+        vectors_gen::files().into_iter().collect::<BTreeMap<_, _>>()
+    );
+}
+
+/// The bad-key vectors' keys are what their names say, checked with ed25519-dalek directly rather
+/// than through the code under test.
+#[test]
+fn special_keys_are_what_they_claim() {
+    let key_of = |name: &str| -> [u8; 32] {
+        let text = std::fs::read_to_string(vectors_dir().join(format!("{name}.ledger")))
+            .expect("readable ledger");
+        let line = text.lines().last().expect("a line");
+        let at = line.find("\"key\":\"").expect("a key field") + 7;
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&line[at..at + 64], &mut out).expect("hex key");
+        out
+    };
+    let weak =
+        ed25519_dalek::VerifyingKey::from_bytes(&key_of("bad-key")).expect("the weak key decodes");
+    assert!(weak.is_weak());
+    // The weak-key line's signature passes lax verification: only the key check stops it.
+    let text =
+        std::fs::read_to_string(vectors_dir().join("bad-key.ledger")).expect("readable ledger");
+    let line = text.lines().last().expect("a line");
+    let (body, sig) = line["{\"entry\":".len()..line.len() - 2]
+        .split_once(",\"sig\":\"")
+        .expect("a line");
+    let mut sig_bytes = [0u8; 64];
+    sig_bytes.copy_from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(sig)
+            .expect("base64"),
+    );
+    let message = coi_ledger::signing_message(body.as_bytes());
+    use ed25519_dalek::Verifier as _;
+    assert!(weak
+        .verify(&message, &ed25519_dalek::Signature::from_bytes(&sig_bytes))
+        .is_ok());
+    assert!(weak
+        .verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&sig_bytes))
+        .is_err());
+    let nc_bytes = key_of("bad-key-non-canonical");
+    let nc =
+        ed25519_dalek::VerifyingKey::from_bytes(&nc_bytes).expect("the non-canonical key decodes");
+    assert!(
+        !nc.is_weak(),
+        "the non-canonical key must be rejected for its encoding, not for being weak"
+    );
+    assert_ne!(nc.to_edwards().compress().to_bytes(), nc_bytes);
+    assert!(ed25519_dalek::VerifyingKey::from_bytes(&key_of("bad-key-not-a-point")).is_err());
+}
