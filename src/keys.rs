@@ -369,7 +369,7 @@ impl KeyFile {
                 .ok_or_else(|| malformed("aead nonce is not 24 bytes of base64"))?;
             let ct = b64_exact(Some(&Value::String(std::mem::take(&mut *secret_text))), 48)
                 .ok_or_else(|| malformed("`secret` is not 48 bytes of base64"))?;
-            let aead_key = derive(pass, &salt, params).map_err(|e| KeyFileError::Malformed(e))?;
+            let aead_key = derive(pass, &salt, params).map_err(KeyFileError::Malformed)?;
             let ad = associated_data(&member, &public, &kdf_obj);
             let pt = aead(&aead_key, &nonce, &ad, &ct, false).map_err(|_| KeyFileError::Decrypt)?;
             let mut seed = Zeroizing::new([0u8; 32]);

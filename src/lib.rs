@@ -24,6 +24,8 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Input must never reach a panic: no unwrap or expect in library code (tests may use them).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod canon;
 mod chain;

@@ -611,7 +611,7 @@ impl Store {
             }
             out.push(Current { entry, replaces });
         }
-        out.sort_by(|a, b| (a.entry.member, a.entry.seq).cmp(&(b.entry.member, b.entry.seq)));
+        out.sort_by_key(|c| (c.entry.member, c.entry.seq));
         Ok(out)
     }
 
