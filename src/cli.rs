@@ -398,10 +398,12 @@ fn load_key(home: &Home) -> Result<KeyFile> {
             None if io::stdin().is_terminal() => Zeroizing::new(
                 rpassword::prompt_password("Passphrase: ").map_err(|e| Error::io("terminal", e))?,
             ),
-            None => return Err(Error::Passphrase(format!(
+            None => {
+                return Err(Error::Passphrase(format!(
                 "the key {} is protected by a passphrase: set COI_PASSPHRASE or run on a terminal",
                 path.display()
-            ))),
+            )))
+            }
         })
     } else {
         None
@@ -1112,10 +1114,16 @@ fn verify(a: VerifyArgs) -> Result<ExitCode> {
 
 fn import(home: &Home, a: ImportArgs) -> Result<ExitCode> {
     let mut store = home.open_store()?;
+    let me = store.identity()?;
     let mut all_ok = true;
     let mut results = Vec::new();
     for path in &a.files {
         let reader = open_input(path)?;
+        let own_before = me
+            .map(|m| store.head(&m))
+            .transpose()?
+            .flatten()
+            .map(|h| h.seq);
         let bar = progress_bar(path);
         let name = path.display().to_string();
         let r = store.import(reader, &name, coi_ledger::VerifyOptions::default(), |n| {
@@ -1129,6 +1137,25 @@ fn import(home: &Home, a: ImportArgs) -> Result<ExitCode> {
         all_ok &= r.merged;
         if !a.json {
             print_import(&name, &r)?;
+        }
+        if let Some(me) = me {
+            // Restoring a home from an old backup and declaring again forks one's own chain; say
+            // so where this store can see it.
+            if r.forks.iter().any(|k| k.member == me) {
+                eprintln!(
+                    "coi: warning: {} forks YOUR OWN chain: this store and the file hold different entries signed with your key at the same seq. \
+                     This happens when a home is restored from an old backup and used to declare again. Stop declaring from this home until it is resolved.",
+                    escape(&name)
+                );
+            }
+            let own_after = store.head(&me)?.map(|h| h.seq);
+            if r.merged && own_after > own_before {
+                eprintln!(
+                    "coi: warning: {} carried {} entries of your own chain that this store did not have (was the home restored from a backup?); the store is now up to date",
+                    escape(&name),
+                    own_after.unwrap_or(0) - own_before.unwrap_or(0)
+                );
+            }
         }
         results.push((name, r));
     }
@@ -1207,7 +1234,11 @@ fn forks(home: &Home, a: ForksArgs) -> Result<ExitCode> {
     }
     if a.json {
         out(serde_json::to_string(&list).unwrap_or_default())?;
-        return ok();
+        return Ok(if list.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
     if list.is_empty() {
         eprintln!("(no forks found)");

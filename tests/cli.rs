@@ -17,25 +17,47 @@ struct Run {
 
 impl Run {
     fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
     fn code(self, want: i32) -> Run {
-        assert_eq!(self.code, want, "expected exit {want}\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, want,
+            "expected exit {want}\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
     fn id(&self) -> String {
         let line = self.stdout.trim_end();
-        assert_eq!(line.len(), 64, "expected an id alone on stdout, got {:?}", self.stdout);
+        assert_eq!(
+            line.len(),
+            64,
+            "expected an id alone on stdout, got {:?}",
+            self.stdout
+        );
         assert!(line.bytes().all(|b| b.is_ascii_hexdigit()));
         line.to_string()
     }
     fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
     fn err_has(self, needle: &str) -> Run {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}: {}", self.stderr);
-        assert!(self.stderr.starts_with("coi: error: ") || self.stderr.contains("error:"), "{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}: {}",
+            self.stderr
+        );
+        assert!(
+            self.stderr.starts_with("coi: error: ") || self.stderr.contains("error:"),
+            "{}",
+            self.stderr
+        );
         self
     }
 }
@@ -58,17 +80,29 @@ impl Home {
 
     fn coi_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut c = Command::new(COI);
-        c.args(args).env("COI_HOME", &self.path).env_remove("COI_PASSPHRASE");
+        c.args(args)
+            .env("COI_HOME", &self.path)
+            .env_remove("COI_PASSPHRASE");
         for (k, v) in env {
             c.env(k, v);
         }
-        let Output { status, stdout, stderr } = c.output().unwrap();
-        Run { code: status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&stdout).into(), stderr: String::from_utf8_lossy(&stderr).into() }
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = c.output().unwrap();
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into(),
+            stderr: String::from_utf8_lossy(&stderr).into(),
+        }
     }
 
     fn init(name: &str) -> Home {
         let h = Home::new();
-        h.coi(&["init", "--name", name, "--no-passphrase"]).ok().id();
+        h.coi(&["init", "--name", name, "--no-passphrase"])
+            .ok()
+            .id();
         h
     }
 
@@ -82,44 +116,95 @@ impl Home {
 }
 
 fn declare_args<'a>(matter: &'a str, counterparty: &'a str) -> Vec<&'a str> {
-    vec!["declare", "--matter", matter, "--category", "financial", "--between", "personal-professional", "--counterparty", counterparty]
+    vec![
+        "declare",
+        "--matter",
+        matter,
+        "--category",
+        "financial",
+        "--between",
+        "personal-professional",
+        "--counterparty",
+        counterparty,
+    ]
 }
 
 #[test]
 fn init_creates_private_home_and_refuses_a_second_identity() {
     let h = Home::new();
-    let id = h.coi(&["init", "--name", "Ada", "--capacity", "Trustee", "--no-passphrase"]).ok().id();
+    let id = h
+        .coi(&[
+            "init",
+            "--name",
+            "Ada",
+            "--capacity",
+            "Trustee",
+            "--no-passphrase",
+        ])
+        .ok()
+        .id();
     let key = h.path.join("secret-key.json");
-    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
-    assert_eq!(std::fs::metadata(&h.path).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(&h.path).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
     let who = h.coi(&["whoami", "--json"]).ok().json();
     assert_eq!(who["member"], id.as_str());
     assert_eq!(who["name"], "Ada");
     assert_eq!(who["entries"], 1);
     assert_eq!(who["fingerprint"].as_str().unwrap().len(), 19);
     let text = h.coi(&["whoami"]).ok().stdout;
-    assert!(text.contains(&id) && text.contains("Ada") && text.contains("entries      1"), "{text}");
-    h.coi(&["init", "--name", "Other", "--no-passphrase"]).code(2).err_has("already has an identity");
-    assert_eq!(h.coi(&["whoami", "--json"]).ok().json()["member"], id.as_str());
+    assert!(
+        text.contains(&id) && text.contains("Ada") && text.contains("entries      1"),
+        "{text}"
+    );
+    h.coi(&["init", "--name", "Other", "--no-passphrase"])
+        .code(2)
+        .err_has("already has an identity");
+    assert_eq!(
+        h.coi(&["whoami", "--json"]).ok().json()["member"],
+        id.as_str()
+    );
 }
 
 #[test]
 fn init_needs_a_passphrase_source_without_a_terminal() {
     let h = Home::new();
-    h.coi(&["init", "--name", "Ada"]).code(2).err_has("COI_PASSPHRASE");
+    h.coi(&["init", "--name", "Ada"])
+        .code(2)
+        .err_has("COI_PASSPHRASE");
     assert!(!h.path.join("secret-key.json").exists());
-    h.coi(&["init", "--name", "  Ada", "--no-passphrase"]).code(2).err_has("space");
+    h.coi(&["init", "--name", "  Ada", "--no-passphrase"])
+        .code(2)
+        .err_has("space");
 }
 
 #[test]
 fn passphrase_protected_key_is_used_and_a_wrong_one_refused() {
     let h = Home::new();
-    h.coi_env(&["init", "--name", "Ada"], &[("COI_PASSPHRASE", "correct horse")]).ok();
+    h.coi_env(
+        &["init", "--name", "Ada"],
+        &[("COI_PASSPHRASE", "correct horse")],
+    )
+    .ok();
     let text = std::fs::read_to_string(h.path.join("secret-key.json")).unwrap();
     assert!(text.contains("argon2id") && text.contains("xchacha20poly1305"));
-    h.coi_env(&declare_args("m1", "X"), &[("COI_PASSPHRASE", "correct horse")]).ok().id();
-    h.coi_env(&declare_args("m1", "Y"), &[("COI_PASSPHRASE", "wrong")]).code(2).err_has("wrong passphrase");
-    h.coi(&declare_args("m1", "Y")).code(2).err_has("COI_PASSPHRASE");
+    h.coi_env(
+        &declare_args("m1", "X"),
+        &[("COI_PASSPHRASE", "correct horse")],
+    )
+    .ok()
+    .id();
+    h.coi_env(&declare_args("m1", "Y"), &[("COI_PASSPHRASE", "wrong")])
+        .code(2)
+        .err_has("wrong passphrase");
+    h.coi(&declare_args("m1", "Y"))
+        .code(2)
+        .err_has("COI_PASSPHRASE");
     assert_eq!(h.count(), 2);
 }
 
@@ -127,32 +212,115 @@ fn passphrase_protected_key_is_used_and_a_wrong_one_refused() {
 fn declare_variants_print_ids_and_bad_input_changes_nothing() {
     let h = Home::init("Ada");
     let mut args = declare_args("board-2026-12/item-4", "Acme Networks");
-    args.extend(["--relationship", "consulting", "--value", "1,001-15,000 USD", "--since", "2026-01-01", "--mitigation", "abstain", "--whose", "family", "--nature", "paid advice"]);
+    args.extend([
+        "--relationship",
+        "consulting",
+        "--value",
+        "1,001-15,000 USD",
+        "--since",
+        "2026-01-01",
+        "--mitigation",
+        "abstain",
+        "--whose",
+        "family",
+        "--nature",
+        "paid advice",
+    ]);
     let id = h.coi(&args).ok().id();
-    h.coi(&["declare", "--standing", "--category", "material", "--between", "professional-professional", "--counterparty", "Partner Org"]).ok().id();
-    h.coi(&["declare", "--none", "--matter", "board-2026-12/item-5"]).ok().id();
+    h.coi(&[
+        "declare",
+        "--standing",
+        "--category",
+        "material",
+        "--between",
+        "professional-professional",
+        "--counterparty",
+        "Partner Org",
+    ])
+    .ok()
+    .id();
+    h.coi(&["declare", "--none", "--matter", "board-2026-12/item-5"])
+        .ok()
+        .id();
     h.coi(&["declare", "--none", "--standing"]).ok().id();
     let shown = h.coi(&["show", &id[..10], "--json"]).ok().json();
     assert_eq!(shown["data"]["whose"], "family");
     assert_eq!(shown["data"]["mitigation"], "abstain");
     assert_eq!(shown["data"]["matters"][0], "board-2026-12/item-4");
     let before = h.count();
-    h.coi(&["declare", "--matter", "m", "--between", "personal-professional", "--counterparty", "X"]).code(2).err_has("--category");
-    h.coi(&["declare", "--category", "financial", "--between", "personal-professional", "--counterparty", "X"]).code(2).err_has("--matter");
-    h.coi(&declare_args("Board/Item", "X")).code(2).err_has("lowercase");
-    h.coi(&["declare", "--matter", "m", "--standing", "--category", "financial"]).code(2);
+    h.coi(&[
+        "declare",
+        "--matter",
+        "m",
+        "--between",
+        "personal-professional",
+        "--counterparty",
+        "X",
+    ])
+    .code(2)
+    .err_has("--category");
+    h.coi(&[
+        "declare",
+        "--category",
+        "financial",
+        "--between",
+        "personal-professional",
+        "--counterparty",
+        "X",
+    ])
+    .code(2)
+    .err_has("--matter");
+    h.coi(&declare_args("Board/Item", "X"))
+        .code(2)
+        .err_has("lowercase");
+    h.coi(&[
+        "declare",
+        "--matter",
+        "m",
+        "--standing",
+        "--category",
+        "financial",
+    ])
+    .code(2);
     h.coi(&["declare", "--none"]).code(2).err_has("--matter");
-    h.coi(&["declare", "--none", "--matter", "m", "--category", "financial"]).code(2);
-    h.coi(&["declare", "--matter", "m", "--category", "money", "--between", "personal-professional", "--counterparty", "X"]).code(2);
+    h.coi(&[
+        "declare",
+        "--none",
+        "--matter",
+        "m",
+        "--category",
+        "financial",
+    ])
+    .code(2);
+    h.coi(&[
+        "declare",
+        "--matter",
+        "m",
+        "--category",
+        "money",
+        "--between",
+        "personal-professional",
+        "--counterparty",
+        "X",
+    ])
+    .code(2);
     let mut bad_date = declare_args("m", "X");
     bad_date.extend(["--since", "2026-02-30"]);
     h.coi(&bad_date).code(2).err_has("real date");
     let mut reversed = declare_args("m", "X");
     reversed.extend(["--since", "2026-05-01", "--until", "2026-01-01"]);
     h.coi(&reversed).code(2).err_has("before since");
-    h.coi(&declare_args("m", "evil\u{1b}[2Jname")).code(2).err_has("forbidden character U+001B");
-    h.coi(&declare_args("m", &"x".repeat(201))).code(2).err_has("1 to 200 bytes");
-    assert_eq!(h.count(), before, "failed commands must not change the store");
+    h.coi(&declare_args("m", "evil\u{1b}[2Jname"))
+        .code(2)
+        .err_has("forbidden character U+001B");
+    h.coi(&declare_args("m", &"x".repeat(201)))
+        .code(2)
+        .err_has("1 to 200 bytes");
+    assert_eq!(
+        h.count(),
+        before,
+        "failed commands must not change the store"
+    );
 }
 
 #[test]
@@ -161,12 +329,28 @@ fn amend_withdraw_retract_keep_history_and_update_current_state() {
     let d1 = h.coi(&declare_args("item-1", "Acme")).ok().id();
     let d2 = h.coi(&declare_args("item-2", "Beta")).ok().id();
     let d3 = h.coi(&declare_args("item-3", "Gamma")).ok().id();
-    let a1 = h.coi(&["amend", &d1[..12], "--value", "15,001-50,000 USD", "--mitigation", "recuse"]).ok().id();
-    h.coi(&["amend", &d1, "--value", "1 USD"]).code(2).err_has("not one of your live declarations");
+    let a1 = h
+        .coi(&[
+            "amend",
+            &d1[..12],
+            "--value",
+            "15,001-50,000 USD",
+            "--mitigation",
+            "recuse",
+        ])
+        .ok()
+        .id();
+    h.coi(&["amend", &d1, "--value", "1 USD"])
+        .code(2)
+        .err_has("not one of your live declarations");
     h.coi(&["amend", &a1]).code(2).err_has("nothing to amend");
     h.coi(&["withdraw", &d2, "--until", "2026-12-31"]).ok().id();
-    h.coi(&["retract", &d3, "--reason", "declared on the wrong item"]).ok().id();
-    h.coi(&["retract", &d3, "--reason", "again"]).code(2).err_has("not one of your live declarations");
+    h.coi(&["retract", &d3, "--reason", "declared on the wrong item"])
+        .ok()
+        .id();
+    h.coi(&["retract", &d3, "--reason", "again"])
+        .code(2)
+        .err_has("not one of your live declarations");
     h.coi(&["retract", &d3]).code(2);
     let current = h.coi(&["conflicts", "--json"]).ok().json();
     let list = current.as_array().unwrap();
@@ -187,28 +371,75 @@ fn amend_withdraw_retract_keep_history_and_update_current_state() {
 #[test]
 fn profile_reaffirm_log_show_conflicts_filters() {
     let h = Home::init("Ada");
-    h.coi(&["profile", "--name", "Ada L.", "--capacity", "Chair", "--affiliation", "Engines Ltd"]).ok().id();
+    h.coi(&[
+        "profile",
+        "--name",
+        "Ada L.",
+        "--capacity",
+        "Chair",
+        "--affiliation",
+        "Engines Ltd",
+    ])
+    .ok()
+    .id();
     h.coi(&["reaffirm", "--note", "no change"]).ok().id();
     h.coi(&declare_args("item-1", "Acme")).ok().id();
-    h.coi(&["declare", "--standing", "--category", "material", "--between", "professional-professional", "--counterparty", "Partner"]).ok().id();
-    h.coi(&["declare", "--none", "--matter", "item-1"]).ok().id();
+    h.coi(&[
+        "declare",
+        "--standing",
+        "--category",
+        "material",
+        "--between",
+        "professional-professional",
+        "--counterparty",
+        "Partner",
+    ])
+    .ok()
+    .id();
+    h.coi(&["declare", "--none", "--matter", "item-1"])
+        .ok()
+        .id();
     h.coi(&declare_args("item-2", "Beta")).ok().id();
-    let me = h.coi(&["whoami", "--json"]).ok().json()["member"].as_str().unwrap().to_string();
+    let me = h.coi(&["whoami", "--json"]).ok().json()["member"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(h.coi(&["whoami", "--json"]).ok().json()["name"], "Ada L.");
     let last = h.coi(&["log", "--limit", "2", "--json"]).ok().stdout;
     assert_eq!(last.lines().count(), 2);
     let first: Value = serde_json::from_str(last.lines().next().unwrap()).unwrap();
     assert_eq!(first["seq"], 6);
-    assert_eq!(h.coi(&["log", "--member", &me[..8], "--json"]).ok().stdout.lines().count(), 7);
-    let on1 = h.coi(&["conflicts", "--matter", "item-1", "--json"]).ok().json();
-    let kinds: Vec<&str> = on1.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["declaration", "declaration", "no-conflict"], "{on1}");
+    assert_eq!(
+        h.coi(&["log", "--member", &me[..8], "--json"])
+            .ok()
+            .stdout
+            .lines()
+            .count(),
+        7
+    );
+    let on1 = h
+        .coi(&["conflicts", "--matter", "item-1", "--json"])
+        .ok()
+        .json();
+    let kinds: Vec<&str> = on1
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["declaration", "declaration", "no-conflict"],
+        "{on1}"
+    );
     let mine = h.coi(&["conflicts", "--member", &me, "--json"]).ok().json();
     assert_eq!(mine.as_array().unwrap().len(), 3);
     let shown = h.coi(&["show", &me[..0].to_string()]).code(2);
     assert!(shown.stderr.contains("8"));
     h.coi(&["show", "ffffffffffff"]).code(2).err_has("no entry");
-    h.coi(&["log", "--member", "zzzz"]).code(2).err_has("not a member id");
+    h.coi(&["log", "--member", "zzzz"])
+        .code(2)
+        .err_has("not a member id");
     h.coi(&["conflicts", "--matter", "Bad Matter"]).code(2);
 }
 
@@ -227,27 +458,47 @@ fn export_verify_import_round_trip() {
     // Verify needs no home at all.
     let nohome = Home::new();
     let v = nohome.coi(&["verify", ada_file.to_str().unwrap()]).ok();
-    assert!(v.stdout.contains("valid: 2 entries from 1 members"), "{}", v.stdout);
+    assert!(
+        v.stdout.contains("valid: 2 entries from 1 members"),
+        "{}",
+        v.stdout
+    );
     assert!(!nohome.path.exists());
-    let j = nohome.coi(&["verify", "--json", ada_file.to_str().unwrap()]).ok().json();
+    let j = nohome
+        .coi(&["verify", "--json", ada_file.to_str().unwrap()])
+        .ok()
+        .json();
     assert_eq!(j["valid"], true);
     assert_eq!(j["entries"], 2);
     assert_eq!(j["members"], 1);
     assert_eq!(j["problems"].as_array().unwrap().len(), 0);
 
     // Bob imports Ada's file; twice is idempotent; then publishes both.
-    let r = bob.coi(&["import", "--json", ada_file.to_str().unwrap()]).ok().json();
+    let r = bob
+        .coi(&["import", "--json", ada_file.to_str().unwrap()])
+        .ok()
+        .json();
     assert_eq!(r["files"][0]["added"], 2);
-    let r = bob.coi(&["import", "--json", ada_file.to_str().unwrap()]).ok().json();
+    let r = bob
+        .coi(&["import", "--json", ada_file.to_str().unwrap()])
+        .ok()
+        .json();
     assert_eq!(r["files"][0]["added"], 0);
     assert_eq!(r["files"][0]["held"], 2);
     let all = bob.file("all.ledger");
-    bob.coi(&["export", "--all", "-o", all.to_str().unwrap()]).ok();
+    bob.coi(&["export", "--all", "-o", all.to_str().unwrap()])
+        .ok();
     assert_eq!(std::fs::read_to_string(&all).unwrap().lines().count(), 4);
-    let ada_id = ada.coi(&["whoami", "--json"]).ok().json()["member"].as_str().unwrap().to_string();
+    let ada_id = ada.coi(&["whoami", "--json"]).ok().json()["member"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let only = bob.coi(&["export", "--member", &ada_id[..8]]).ok().stdout;
     assert_eq!(only, stdout_export);
-    let on = bob.coi(&["conflicts", "--matter", "item-1", "--json"]).ok().json();
+    let on = bob
+        .coi(&["conflicts", "--matter", "item-1", "--json"])
+        .ok()
+        .json();
     assert_eq!(on.as_array().unwrap().len(), 2);
 
     // Publishing an update only appends lines.
@@ -272,9 +523,16 @@ fn verify_reports_problems_with_location_and_exit_1() {
     let bad = ada.file("bad.ledger");
     std::fs::write(&bad, text.replacen("Acme", "Acmf", 1)).unwrap();
     let r = ada.coi(&["verify", bad.to_str().unwrap()]).code(1);
-    assert!(r.stdout.contains(":2: member ") && r.stdout.contains("seq 2: bad-signature"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(":2: member ") && r.stdout.contains("seq 2: bad-signature"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("INVALID"));
-    let j = ada.coi(&["verify", "--json", bad.to_str().unwrap()]).code(1).json();
+    let j = ada
+        .coi(&["verify", "--json", bad.to_str().unwrap()])
+        .code(1)
+        .json();
     assert_eq!(j["valid"], false);
     let p = &j["problems"][0];
     assert_eq!(p["class"], "bad-signature");
@@ -288,8 +546,12 @@ fn verify_reports_problems_with_location_and_exit_1() {
     assert_eq!(bob.count(), 1);
     // Usage and I/O errors exit 2.
     ada.coi(&["verify"]).code(2);
-    ada.coi(&["verify", "/nonexistent/file.ledger"]).code(2).err_has("No such file");
-    ada.coi(&["verify", ada.path.to_str().unwrap()]).code(2).err_has("directory");
+    ada.coi(&["verify", "/nonexistent/file.ledger"])
+        .code(2)
+        .err_has("No such file");
+    ada.coi(&["verify", ada.path.to_str().unwrap()])
+        .code(2)
+        .err_has("directory");
     ada.coi(&["frobnicate"]).code(2);
 }
 
@@ -300,10 +562,17 @@ fn hostile_text_is_never_written_raw() {
     let hostile = "{\"entry\":{\"data\":{\"name\":\"\u{1b}]0;pwned\u{7}\u{202e}evil\u{9b}\"}}}\n\u{feff}x\r\n\u{2066}\u{85}\u{7f}\n";
     std::fs::write(&f, hostile).unwrap();
     let name = f.to_str().unwrap();
-    for args in [vec!["verify", name], vec!["verify", "--json", name], vec!["import", name]] {
+    for args in [
+        vec!["verify", name],
+        vec!["verify", "--json", name],
+        vec!["import", name],
+    ] {
         let r = h.coi(&args).code(1);
         for s in [&r.stdout, &r.stderr] {
-            for c in ['\u{1b}', '\u{7}', '\u{202e}', '\u{9b}', '\u{2066}', '\u{85}', '\u{7f}', '\r', '\u{feff}'] {
+            for c in [
+                '\u{1b}', '\u{7}', '\u{202e}', '\u{9b}', '\u{2066}', '\u{85}', '\u{7f}', '\r',
+                '\u{feff}',
+            ] {
                 assert!(!s.contains(c), "raw {:?} in output of {args:?}: {s:?}", c);
             }
         }
@@ -312,22 +581,32 @@ fn hostile_text_is_never_written_raw() {
     let weird = h.file("we\u{1b}[1mird.ledger");
     std::fs::write(&weird, "").unwrap();
     let r = h.coi(&["verify", weird.to_str().unwrap()]).ok();
-    assert!(!r.stdout.contains('\u{1b}') && r.stdout.contains("\\u{001B}"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains('\u{1b}') && r.stdout.contains("\\u{001B}"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn missing_home_newer_store_and_broken_key_are_clear_errors() {
     let h = Home::new();
     h.coi(&["log"]).code(2).err_has("coi init");
-    h.coi(&["declare", "--none", "--matter", "m"]).code(2).err_has("coi init");
+    h.coi(&["declare", "--none", "--matter", "m"])
+        .code(2)
+        .err_has("coi init");
     let h = Home::init("Ada");
     let key = h.path.join("secret-key.json");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-    h.coi(&["declare", "--none", "--matter", "m"]).code(2).err_has("chmod 600");
+    h.coi(&["declare", "--none", "--matter", "m"])
+        .code(2)
+        .err_has("chmod 600");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     h.coi(&["declare", "--none", "--matter", "m"]).ok();
     set_user_version(&h.path.join("store.sqlite"), 99);
-    h.coi(&["log"]).code(2).err_has("newer than this coi supports");
+    h.coi(&["log"])
+        .code(2)
+        .err_has("newer than this coi supports");
 }
 
 fn set_user_version(db: &Path, v: i64) {
@@ -340,16 +619,86 @@ fn forks_command_with_no_forks() {
     let h = Home::init("Ada");
     let r = h.coi(&["forks"]).ok();
     assert!(r.stderr.contains("no forks"));
-    assert_eq!(h.coi(&["forks", "--json"]).ok().json(), Value::Array(vec![]));
-    h.coi(&["forks", "--proof", "1", "-o", h.file("p").to_str().unwrap()]).code(2).err_has("no fork number 1");
+    assert_eq!(
+        h.coi(&["forks", "--json"]).ok().json(),
+        Value::Array(vec![])
+    );
+    h.coi(&["forks", "--proof", "1", "-o", h.file("p").to_str().unwrap()])
+        .code(2)
+        .err_has("no fork number 1");
 }
 
 #[test]
 fn help_and_version() {
     let h = Home::new();
     let r = h.coi(&["--help"]).ok();
-    for cmd in ["init", "whoami", "declare", "amend", "withdraw", "retract", "profile", "log", "show", "conflicts", "export", "verify", "import", "forks"] {
+    for cmd in [
+        "init",
+        "whoami",
+        "declare",
+        "amend",
+        "withdraw",
+        "retract",
+        "profile",
+        "log",
+        "show",
+        "conflicts",
+        "export",
+        "verify",
+        "import",
+        "forks",
+    ] {
         assert!(r.stdout.contains(cmd), "help lacks {cmd}");
     }
     assert!(h.coi(&["--version"]).ok().stdout.starts_with("coi "));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn restore_from_backup_is_noticed() {
+    let h = Home::init("Ada");
+    h.coi(&declare_args("item-1", "Acme")).ok();
+    let backup = Home::new();
+    copy_dir(&h.path, &backup.path);
+    let backup2 = Home::new();
+    copy_dir(&h.path, &backup2.path);
+    h.coi(&declare_args("item-2", "Beta")).ok();
+    h.coi(&declare_args("item-3", "Gamma")).ok();
+    let published = h.file("published.ledger");
+    h.coi(&["export", "-o", published.to_str().unwrap()]).ok();
+
+    // A restored home that imports its own publication catches up, and says so.
+    let r = backup.coi(&["import", published.to_str().unwrap()]).ok();
+    assert!(
+        r.stderr.contains("2 entries of your own chain"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(backup.count(), 4);
+
+    // A restored home that declared again before importing has forked its own chain: refused, warned.
+    backup2.coi(&declare_args("item-9", "Other")).ok();
+    let r = backup2
+        .coi(&["import", published.to_str().unwrap()])
+        .code(1);
+    assert!(r.stderr.contains("YOUR OWN chain"), "{}", r.stderr);
+    assert!(r.stdout.contains("FORK"), "{}", r.stdout);
+    assert_eq!(
+        backup2
+            .coi(&["forks", "--json"])
+            .code(1)
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(backup2.count(), 3);
 }
