@@ -201,7 +201,7 @@ impl Store {
     ///
     /// Reads the head and writes in one immediate transaction, so concurrent appends serialise.
     pub fn append(&mut self, key: &SecretKey, member: &MemberId, data: Data) -> Result<Entry> {
-        self.append_at(key, member, data, Timestamp::now())
+        self.append_with(key, member, data, Timestamp::now)
     }
 
     /// [`Store::append`] at a given time (tests, generators).
@@ -212,9 +212,22 @@ impl Store {
         data: Data,
         now: Timestamp,
     ) -> Result<Entry> {
+        self.append_with(key, member, data, move || now)
+    }
+
+    fn append_with(
+        &mut self,
+        key: &SecretKey,
+        member: &MemberId,
+        data: Data,
+        now: impl FnOnce() -> Timestamp,
+    ) -> Result<Entry> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Read the clock only once the write lock is held: read before, a writer that waited for
+        // another process's append would find its time behind the head just written (ClockBehind).
+        let now = now();
         let head = head_of(&tx, member)?;
         let (seq, prev) = match &head {
             None => {
