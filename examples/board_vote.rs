@@ -5,7 +5,8 @@
 
 use coi_ledger::store::Store;
 use coi_ledger::{
-    verify_bytes, Between, Category, Data, Declaration, Matter, Mitigation, NoConflict, Profile, Relationship, Scope, SecretKey, Whose,
+    verify_bytes, Between, Category, Data, Declaration, Matter, Mitigation, NoConflict, Profile,
+    Relationship, Scope, SecretKey, Whose,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -14,14 +15,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Matter before the board: {}\n", item.as_str());
 
     // Each member has a home: a key and a store of their own.
-    let members = [("Ada Lovelace", "Trustee"), ("Grace Hopper", "Treasurer"), ("Alan Turing", "Trustee")];
+    let members = [
+        ("Ada Lovelace", "Trustee"),
+        ("Grace Hopper", "Treasurer"),
+        ("Alan Turing", "Trustee"),
+    ];
     let mut published = Vec::new();
     for (i, (name, capacity)) in members.iter().enumerate() {
         let key = SecretKey::generate();
         let me = key.public().member_id();
         let mut store = Store::open(&dir.path().join(format!("member-{i}.sqlite")))?;
         store.set_identity(&me)?;
-        store.append(&key, &me, Data::Profile(Profile { name: name.to_string(), capacity: Some(capacity.to_string()), affiliation: None }))?;
+        store.append(
+            &key,
+            &me,
+            Data::Profile(Profile {
+                name: name.to_string(),
+                capacity: Some(capacity.to_string()),
+                affiliation: None,
+            }),
+        )?;
         let entry = match i {
             // Ada consults for a vendor bidding on item 4: a specific financial declaration.
             0 => store.append(
@@ -64,7 +77,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }),
             )?,
             // Alan has nothing to declare on item 4, and says so: silence and "none" differ.
-            _ => store.append(&key, &me, Data::NoConflict(NoConflict { matters: Some(vec![item.clone()]), scope: Scope::Specific }))?,
+            _ => store.append(
+                &key,
+                &me,
+                Data::NoConflict(NoConflict {
+                    matters: Some(vec![item.clone()]),
+                    scope: Scope::Specific,
+                }),
+            )?,
         };
         println!("{name:<13} {}  {}", me.fingerprint(), entry.kind());
         let mut file = Vec::new();
@@ -75,7 +95,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The secretary imports everyone's published file and publishes the combined ledger.
     let mut secretary = Store::open(&dir.path().join("secretary.sqlite"))?;
     for file in &published {
-        let r = secretary.import(file.as_slice(), "published ledger", Default::default(), |_| {})?;
+        let r = secretary.import(
+            file.as_slice(),
+            "published ledger",
+            Default::default(),
+            |_| {},
+        )?;
         assert!(r.merged, "a valid ledger imports");
     }
     let mut combined = Vec::new();
@@ -84,12 +109,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\nCurrent declarations on {}:", item.as_str());
     for c in secretary.conflicts(None, Some(&item))? {
-        println!("  {} #{} {}", c.entry.member.fingerprint(), c.entry.seq, c.entry.kind());
+        println!(
+            "  {} #{} {}",
+            c.entry.member.fingerprint(),
+            c.entry.seq,
+            c.entry.kind()
+        );
     }
 
     // An outsider verifies the combined file with nothing but its bytes.
     let report = verify_bytes(&combined);
-    println!("\nOutsider: {} entries from {} members, valid = {}", report.entries, report.members.len(), report.valid);
+    println!(
+        "\nOutsider: {} entries from {} members, valid = {}",
+        report.entries,
+        report.members.len(),
+        report.valid
+    );
     assert!(report.valid);
 
     // Changing one byte anywhere is caught.
@@ -97,7 +132,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let at = tampered.iter().position(|&b| b == b'A').unwrap_or(0);
     tampered[at] ^= 0x01;
     let report = verify_bytes(&tampered);
-    println!("Tampered copy: valid = {}, first problem: {}", report.valid, report.problems.first().map(|p| format!("line {}: {}", p.line, p.class)).unwrap_or_default());
+    println!(
+        "Tampered copy: valid = {}, first problem: {}",
+        report.valid,
+        report
+            .problems
+            .first()
+            .map(|p| format!("line {}: {}", p.line, p.class))
+            .unwrap_or_default()
+    );
     assert!(!report.valid);
     Ok(())
 }

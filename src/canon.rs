@@ -148,7 +148,10 @@ impl<'a> Validator<'a> {
                         0xf0..=0xf7 => 4,
                         _ => return None,
                     };
-                    let ch = std::str::from_utf8(self.b.get(self.i..self.i + len)?).ok()?.chars().next()?;
+                    let ch = std::str::from_utf8(self.b.get(self.i..self.i + len)?)
+                        .ok()?
+                        .chars()
+                        .next()?;
                     if is_forbidden(ch) {
                         return None;
                     }
@@ -211,10 +214,11 @@ impl<'a> Validator<'a> {
 /// The fields of an entry line (spec §3, §4.2) as they stand in its text.
 pub(crate) struct LineParts<'a> {
     pub data: &'a str,
-    pub key: &'a str,
+    pub key: [u8; 32],
+    pub key_hex: &'a str,
     pub kind: &'a str,
-    pub member: &'a str,
-    pub prev: &'a str,
+    pub member: [u8; 32],
+    pub prev: [u8; 32],
     pub seq: u64,
     pub time: &'a str,
     pub sig: &'a str,
@@ -222,24 +226,35 @@ pub(crate) struct LineParts<'a> {
 
 /// Splits `line` into its fields when it is canonical JSON of exactly the shape
 /// `{"entry":{"data":{..},"key":"..","kind":"..","member":"..","prev":"..","seq":N,"time":"..","v":1},"sig":".."}`
-/// with no escape in any string outside `data`; `None` otherwise (the caller then takes the full
-/// path, which names the fault). `Some` implies that [`parse`] accepts `line` and that its value
-/// has exactly these fields, with these string values and `v` 1.
+/// where `key`, `member` and `prev` are 64 lowercase hex characters, `time` is 20 and `sig` 88
+/// characters, and no string outside `data` has an escape or a character outside printable
+/// ASCII; `None` otherwise (the caller then takes the full path, which names the fault). `Some`
+/// implies that [`parse`] accepts `line` and that its value has exactly these fields, with these
+/// string values and `v` 1.
 pub(crate) fn split_entry_line(line: &str) -> Option<LineParts<'_>> {
     let b = line.as_bytes();
     let mut v = Validator { b, i: 0 };
-    // Every string outside `data` is one run of printable ASCII without `"` or `\\`: written as
-    // itself, so its text is its value.
-    fn plain<'a>(v: &mut Validator<'a>, line: &'a str) -> Option<&'a str> {
-        let start = v.i;
-        while let Some(c) = v.peek() {
-            match c {
-                b'"' => return Some(&line[start..v.i]),
-                b'\\' | 0x00..=0x1f | 0x7f..=0xff => return None,
-                _ => v.i += 1,
-            }
+    // A string of exactly `len` printable ASCII characters other than `"` and `\\`, then `"`:
+    // written as itself, so its text is its value.
+    fn fixed<'a>(v: &mut Validator<'a>, line: &'a str, len: usize) -> Option<&'a str> {
+        let s = v.b.get(v.i..v.i + len)?;
+        if v.b.get(v.i + len) != Some(&b'"')
+            || !s
+                .iter()
+                .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
+        {
+            return None;
         }
-        None
+        v.i += len;
+        line.get(v.i - len..v.i)
+    }
+    fn hex<'a>(v: &mut Validator<'a>, line: &'a str) -> Option<([u8; 32], &'a str)> {
+        // Lowercase hex digits are printable ASCII other than `"` and `\\`.
+        let s = line.get(v.i..v.i + 64)?;
+        let bytes = crate::hash::decode_hex32(s)?;
+        (v.b.get(v.i + 64) == Some(&b'"')).then_some(())?;
+        v.i += 64;
+        Some((bytes, s))
     }
     v.literal(b"{\"entry\":{\"data\":").then_some(())?;
     let data_start = v.i;
@@ -247,30 +262,48 @@ pub(crate) fn split_entry_line(line: &str) -> Option<LineParts<'_>> {
     (v.peek() == Some(b'{') && v.value(2)).then_some(())?;
     let data = &line[data_start..v.i];
     v.literal(b",\"key\":\"").then_some(())?;
-    let key = plain(&mut v, line)?;
+    let (key, key_hex) = hex(&mut v, line)?;
     v.literal(b"\",\"kind\":\"").then_some(())?;
-    let kind = plain(&mut v, line)?;
+    let kind_start = v.i;
+    while v
+        .peek()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+    {
+        v.i += 1;
+    }
+    let kind = &line[kind_start..v.i];
     v.literal(b"\",\"member\":\"").then_some(())?;
-    let member = plain(&mut v, line)?;
+    let (member, _) = hex(&mut v, line)?;
     v.literal(b"\",\"prev\":\"").then_some(())?;
-    let prev = plain(&mut v, line)?;
+    let (prev, _) = hex(&mut v, line)?;
     v.literal(b"\",\"seq\":").then_some(())?;
     let seq_start = v.i;
     (v.peek().is_some_and(|c| c.is_ascii_digit()) && v.integer()).then_some(())?;
     let seq = line[seq_start..v.i].parse().ok()?;
     v.literal(b",\"time\":\"").then_some(())?;
-    let time = plain(&mut v, line)?;
+    let time = fixed(&mut v, line, 20)?;
     v.literal(b"\",\"v\":1},\"sig\":\"").then_some(())?;
-    let sig = plain(&mut v, line)?;
+    let sig = fixed(&mut v, line, 88)?;
     (v.literal(b"\"}") && v.i == b.len()).then_some(())?;
-    Some(LineParts { data, key, kind, member, prev, seq, time, sig })
+    Some(LineParts {
+        data,
+        key,
+        key_hex,
+        kind,
+        member,
+        prev,
+        seq,
+        time,
+        sig,
+    })
 }
 
 fn is_valid_key_bytes(b: &[u8]) -> bool {
     !b.is_empty()
         && b.len() <= MAX_KEY_LEN
         && b[0].is_ascii_lowercase()
-        && b.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
 }
 
 /// The full path of [`parse`]: every check, in the order that fixes the class of a faulty text.

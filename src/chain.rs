@@ -114,8 +114,9 @@ struct MemberState {
     head: EntryId,
     last_time: Option<Timestamp>,
     broken: bool,
-    /// For each accepted seq: the id's first 8 bytes and the line number.
-    seen: Vec<(u64, u32)>,
+    /// For each accepted seq: the id's first 8 bytes (high and low halves) and the line number,
+    /// in 12 bytes (a tuple of a u64 and a u32 would take 16).
+    seen: Vec<[u32; 3]>,
     live: HashSet<EntryId>,
     /// The member's declarations with `sealed`, live or not: what a disclosure may target (§7).
     sealed: HashSet<EntryId>,
@@ -231,7 +232,8 @@ impl ChainVerifier {
         }
         if e.seq < st.next_seq {
             // Rule 3: a second line for a position already taken. Does not stop the chain.
-            let (prefix, other) = st.seen[(e.seq - 1) as usize];
+            let [high, low, other] = st.seen[(e.seq - 1) as usize];
+            let prefix = (u64::from(high) << 32) | u64::from(low);
             let p = if prefix == e.id.prefix64() {
                 problem(
                     ErrorClass::DuplicateEntry,
@@ -332,11 +334,18 @@ impl ChainVerifier {
                 st.keys.push((e.seq + 1, new));
             }
         }
-        st.seen
-            .push((e.id.prefix64(), u32::try_from(line_no).unwrap_or(u32::MAX)));
+        let prefix = e.id.prefix64();
+        st.seen.push([
+            (prefix >> 32) as u32,
+            prefix as u32,
+            u32::try_from(line_no).unwrap_or(u32::MAX),
+        ]);
         st.next_seq += 1;
         st.head = e.id;
-        st.last_time = Some(e.time.clone());
+        match &mut st.last_time {
+            Some(t) => t.assign(&e.time),
+            None => st.last_time = Some(e.time.clone()),
+        }
         st.entries += 1;
         self.entries += 1;
         true

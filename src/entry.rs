@@ -49,6 +49,11 @@ pub struct Timestamp(String);
 impl Timestamp {
     /// Parses the exact form.
     pub fn parse(s: &str) -> Result<Timestamp, String> {
+        Timestamp::check(s)?;
+        Ok(Timestamp(s.to_string()))
+    }
+
+    fn check(s: &str) -> Result<(), String> {
         let b = s.as_bytes();
         let shape_ok = b.len() == 20
             && b.iter().enumerate().all(|(i, c)| match i {
@@ -71,7 +76,7 @@ impl Timestamp {
         if t.year() < 1 {
             return Err(format!("{s}: year must be 0001 to 9999"));
         }
-        Ok(Timestamp(s.to_string()))
+        Ok(())
     }
 
     /// The current time, to the second.
@@ -93,6 +98,11 @@ impl Timestamp {
         &self.0
     }
 
+    /// Makes `self` equal to `other`, reusing `self`'s allocation.
+    pub(crate) fn assign(&mut self, other: &Timestamp) {
+        self.0.clone_from(&other.0);
+    }
+
     /// The calendar date part, `YYYY-MM-DD`.
     pub fn date(&self) -> &str {
         &self.0[..10]
@@ -102,7 +112,8 @@ impl Timestamp {
 impl TryFrom<String> for Timestamp {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        Timestamp::parse(&s)
+        Timestamp::check(&s)?;
+        Ok(Timestamp(s))
     }
 }
 impl From<Timestamp> for String {
@@ -119,6 +130,11 @@ pub struct Date(String);
 impl Date {
     /// Parses the exact form.
     pub fn parse(s: &str) -> Result<Date, String> {
+        Date::check(s)?;
+        Ok(Date(s.to_string()))
+    }
+
+    fn check(s: &str) -> Result<(), String> {
         let b = s.as_bytes();
         let shape_ok = b.len() == 10
             && b.iter().enumerate().all(|(i, c)| {
@@ -135,7 +151,7 @@ impl Date {
                 crate::display::quote(s)
             ));
         }
-        Ok(Date(s.to_string()))
+        Ok(())
     }
 
     /// The text form.
@@ -147,7 +163,8 @@ impl Date {
 impl TryFrom<String> for Date {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        Date::parse(&s)
+        Date::check(&s)?;
+        Ok(Date(s))
     }
 }
 impl From<Date> for String {
@@ -164,6 +181,11 @@ pub struct Matter(String);
 impl Matter {
     /// Parses `[a-z0-9][a-z0-9._/-]*`, at most 128 bytes.
     pub fn parse(s: &str) -> Result<Matter, String> {
+        Matter::check(s)?;
+        Ok(Matter(s.to_string()))
+    }
+
+    fn check(s: &str) -> Result<(), String> {
         let b = s.as_bytes();
         let ok = !b.is_empty()
             && b.len() <= MAX_MATTER_LEN
@@ -176,7 +198,7 @@ impl Matter {
                 crate::display::quote(s)
             ));
         }
-        Ok(Matter(s.to_string()))
+        Ok(())
     }
 
     /// The text form.
@@ -188,7 +210,8 @@ impl Matter {
 impl TryFrom<String> for Matter {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        Matter::parse(&s)
+        Matter::check(&s)?;
+        Ok(Matter(s))
     }
 }
 impl From<Matter> for String {
@@ -906,16 +929,16 @@ impl Entry {
     /// result; `None` for anything else (the full path then names the fault).
     fn parse_fast(line: &str) -> Option<Entry> {
         let p = canon::split_entry_line(line)?;
-        let member = Hash32::from_hex(p.member)?;
-        let prev = Hash32::from_hex(p.prev)?;
+        let member = Hash32::from_bytes(p.member);
+        let prev = Hash32::from_bytes(p.prev);
         let time = Timestamp::parse(p.time).ok()?;
         if p.seq < 1 {
             return None;
         }
         let data = Data::from_canonical_text(p.kind, p.data)?;
-        let key = crate::keycache::public_key_from_hex(p.key).ok()?;
+        let key = crate::keycache::public_key_from_bytes(&p.key).ok()?;
         if let Data::KeyRotation(k) = &data {
-            if k.new_key == p.key {
+            if k.new_key == p.key_hex {
                 return None;
             }
         }

@@ -22,9 +22,15 @@ fn shards() -> &'static [Shard; SHARDS] {
 
 /// [`PublicKey::from_hex`], remembered.
 pub(crate) fn public_key_from_hex(s: &str) -> Result<PublicKey, FormatError> {
-    let Some(bytes) = crate::hash::decode_hex32(s) else {
-        return PublicKey::from_hex(s);
-    };
+    match crate::hash::decode_hex32(s) {
+        Some(bytes) => public_key_from_bytes(&bytes),
+        None => PublicKey::from_hex(s),
+    }
+}
+
+/// [`PublicKey::from_bytes`], remembered.
+pub(crate) fn public_key_from_bytes(bytes: &[u8; 32]) -> Result<PublicKey, FormatError> {
+    let bytes = *bytes;
     let shard = &shards()[usize::from(bytes[0]) % SHARDS];
     if let Some(k) = shard.lock().ok().and_then(|m| m.get(&bytes).copied()) {
         return Ok(k);
@@ -53,7 +59,10 @@ mod tests {
         identity[0] = 1;
         let weak = hex::encode(identity);
         for _ in 0..3 {
-            assert_eq!(public_key_from_hex(&weak).map_err(|e| e.class), PublicKey::from_hex(&weak).map_err(|e| e.class));
+            assert_eq!(
+                public_key_from_hex(&weak).map_err(|e| e.class),
+                PublicKey::from_hex(&weak).map_err(|e| e.class)
+            );
         }
         assert!(public_key_from_hex("ABC").is_err());
     }

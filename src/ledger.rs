@@ -46,16 +46,32 @@ impl<R: BufRead> LineReader<R> {
 
     /// The next line, or `None` at the end of the stream.
     pub fn next_line(&mut self) -> io::Result<Option<RawLine>> {
+        let mut bytes = Vec::new();
+        Ok(self
+            .next_line_into(&mut bytes)?
+            .map(|(number, fault)| RawLine {
+                number,
+                bytes,
+                fault,
+            }))
+    }
+
+    /// Like [`LineReader::next_line`], but appends the line's bytes to `out` (nothing for a line
+    /// that is too long) and returns its number and fault.
+    fn next_line_into(
+        &mut self,
+        out: &mut Vec<u8>,
+    ) -> io::Result<Option<(u64, Option<ErrorClass>)>> {
         if self.done {
             return Ok(None);
         }
-        let mut bytes = Vec::new();
+        let start = out.len();
         let mut too_long = false;
         loop {
             let buf = self.inner.fill_buf()?;
             if buf.is_empty() {
                 self.done = true;
-                if bytes.is_empty() && !too_long {
+                if out.len() == start && !too_long {
                     return Ok(None);
                 }
                 self.number += 1;
@@ -64,33 +80,27 @@ impl<R: BufRead> LineReader<R> {
                 } else {
                     ErrorClass::MissingFinalNewline
                 };
-                return Ok(Some(RawLine {
-                    number: self.number,
-                    bytes,
-                    fault: Some(fault),
-                }));
+                return Ok(Some((self.number, Some(fault))));
             }
-            let (take, found) = match buf.iter().position(|&b| b == b'\n') {
+            let (take, found) = match find_newline(buf) {
                 Some(i) => (i, true),
                 None => (buf.len(), false),
             };
             if !too_long {
-                if bytes.len() + take > MAX_LINE_LEN {
+                if out.len() - start + take > MAX_LINE_LEN {
                     too_long = true;
-                    bytes = Vec::new();
+                    out.truncate(start);
                 } else {
-                    bytes.extend_from_slice(&buf[..take]);
+                    out.extend_from_slice(&buf[..take]);
                 }
             }
             self.inner.consume(if found { take + 1 } else { take });
             if found {
                 self.number += 1;
-                let fault = too_long.then_some(ErrorClass::LineTooLong);
-                return Ok(Some(RawLine {
-                    number: self.number,
-                    bytes,
-                    fault,
-                }));
+                return Ok(Some((
+                    self.number,
+                    too_long.then_some(ErrorClass::LineTooLong),
+                )));
             }
         }
     }
@@ -98,8 +108,13 @@ impl<R: BufRead> LineReader<R> {
 
 /// Checks one raw line and parses and verifies its entry: everything that needs no other line.
 pub fn check_line(raw: &RawLine) -> Result<Entry, LineError> {
+    check_bytes(raw.number, &raw.bytes, raw.fault)
+}
+
+/// [`check_line`] for line `number`, whose bytes are `b`, read with `fault`.
+fn check_bytes(number: u64, b: &[u8], fault: Option<ErrorClass>) -> Result<Entry, LineError> {
     let fail = |class: ErrorClass, m: &str| Err(LineError::from(FormatError::new(class, m)));
-    match raw.fault {
+    match fault {
         Some(ErrorClass::LineTooLong) => {
             return fail(
                 ErrorClass::LineTooLong,
@@ -114,8 +129,7 @@ pub fn check_line(raw: &RawLine) -> Result<Entry, LineError> {
         }
         None => {}
     }
-    let b = &raw.bytes;
-    if raw.number == 1 && b.starts_with(&[0xEF, 0xBB, 0xBF]) {
+    if number == 1 && b.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return fail(
             ErrorClass::Bom,
             "the file starts with a byte order mark; save it as UTF-8 without BOM",
@@ -164,7 +178,14 @@ pub fn verify_stream<R: BufRead, E: From<io::Error>>(
     mut accept: impl FnMut(&Entry) -> Result<(), E>,
     mut progress: impl FnMut(u64),
 ) -> Result<Report, E> {
-    let pool = match options.threads {
+    // Called on a worker of the global pool (e.g. inside a caller's `par_iter`), this thread
+    // would block on a channel while the checker's `par_iter` waits for the global pool's
+    // workers, this one among them: a deadlock once every worker does so. Use a pool of our own.
+    let threads = match (options.threads, rayon::current_thread_index()) {
+        (None, Some(_)) => Some(rayon::current_num_threads()),
+        (t, _) => t,
+    };
+    let pool = match threads {
         Some(n) => Some(
             rayon::ThreadPoolBuilder::new()
                 .num_threads(n.max(1))
@@ -181,18 +202,26 @@ pub fn verify_stream<R: BufRead, E: From<io::Error>>(
     let mut chain = ChainVerifier::new();
     let mut bytes_read = 0u64;
     std::thread::scope(|scope| -> Result<(), E> {
-        let (raw_tx, raw_rx) = mpsc::sync_channel::<Vec<RawLine>>(IN_FLIGHT);
+        let (raw_tx, raw_rx) = mpsc::sync_channel::<Chunk>(IN_FLIGHT);
         let (out_tx, out_rx) = mpsc::sync_channel::<Checked>(IN_FLIGHT);
+        // Chunk buffers go back to the reader to be filled again.
+        let (spare_tx, spare_rx) = mpsc::sync_channel::<Vec<u8>>(IN_FLIGHT + 1);
         let pool = pool.as_ref();
         scope.spawn(move || {
             for chunk in raw_rx {
-                let check = || chunk.par_iter().map(check_line).collect::<Vec<_>>();
+                let check = || {
+                    chunk
+                        .lines
+                        .par_iter()
+                        .map(|l| check_bytes(l.number, &chunk.bytes[l.start..l.end], l.fault))
+                        .collect::<Vec<_>>()
+                };
                 let outcomes = match pool {
                     Some(pool) => pool.install(check),
                     None => check(),
                 };
-                let numbers = chunk.iter().map(|r| r.number).collect();
-                drop(chunk);
+                let numbers = chunk.lines.iter().map(|l| l.number).collect();
+                let _ = spare_tx.try_send(chunk.bytes);
                 if out_tx.send(Checked { numbers, outcomes }).is_err() {
                     break;
                 }
@@ -204,8 +233,9 @@ pub fn verify_stream<R: BufRead, E: From<io::Error>>(
             // Keep the checker supplied: the channels hold `IN_FLIGHT` chunks each, so no send
             // blocks.
             while !eof && sizes.len() < IN_FLIGHT {
-                let (chunk, size) = read_chunk(&mut lines)?;
-                if chunk.is_empty() {
+                let spare = spare_rx.try_recv().unwrap_or_default();
+                let (chunk, size) = read_chunk(&mut lines, spare)?;
+                if chunk.lines.is_empty() {
                     eof = true;
                     break;
                 }
@@ -244,20 +274,67 @@ struct Checked {
     outcomes: Vec<Result<Entry, LineError>>,
 }
 
-/// Reads the next chunk of lines and its size in bytes; an empty chunk at the end.
-fn read_chunk<R: BufRead>(lines: &mut LineReader<R>) -> io::Result<(Vec<RawLine>, u64)> {
-    let mut chunk = Vec::with_capacity(CHUNK_LINES);
-    let mut size = 0;
-    while chunk.len() < CHUNK_LINES && size < CHUNK_BYTES {
-        match lines.next_line()? {
-            Some(raw) => {
-                size += raw.bytes.len() + 1;
-                chunk.push(raw);
+/// The position of the first LF in `b`, eight bytes at a time.
+fn find_newline(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let pattern = ONES * u64::from(b'\n');
+    let mut i = 0;
+    for word in b.chunks_exact(8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_le_bytes(w) ^ pattern;
+        // Some byte of x is zero (a byte of the word is LF).
+        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+            break;
+        }
+        i += 8;
+    }
+    b[i..].iter().position(|&c| c == b'\n').map(|p| p + i)
+}
+
+/// Lines read together: their bytes end to end, and where each is.
+struct Chunk {
+    bytes: Vec<u8>,
+    lines: Vec<ChunkLine>,
+}
+
+struct ChunkLine {
+    number: u64,
+    start: usize,
+    end: usize,
+    fault: Option<ErrorClass>,
+}
+
+/// Reads the next chunk of lines and its size in bytes; a chunk without lines at the end.
+fn read_chunk<R: BufRead>(
+    lines: &mut LineReader<R>,
+    mut buffer: Vec<u8>,
+) -> io::Result<(Chunk, u64)> {
+    buffer.clear();
+    buffer.reserve(CHUNK_BYTES + MAX_LINE_LEN);
+    let mut chunk = Chunk {
+        bytes: buffer,
+        lines: Vec::with_capacity(CHUNK_LINES),
+    };
+    let mut size = 0u64;
+    while chunk.lines.len() < CHUNK_LINES && chunk.bytes.len() < CHUNK_BYTES {
+        let start = chunk.bytes.len();
+        match lines.next_line_into(&mut chunk.bytes)? {
+            Some((number, fault)) => {
+                let end = chunk.bytes.len();
+                size += (end - start) as u64 + 1;
+                chunk.lines.push(ChunkLine {
+                    number,
+                    start,
+                    end,
+                    fault,
+                });
             }
             None => break,
         }
     }
-    Ok((chunk, size as u64))
+    Ok((chunk, size))
 }
 
 /// Verifies a ledger held in memory (convenience for tests and small files).
@@ -266,4 +343,58 @@ pub fn verify_bytes(bytes: &[u8]) -> Report {
         verify_stream(bytes, VerifyOptions::default(), |_| Ok(()), |_| {});
     // Reading from a byte slice cannot fail.
     r.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_newline_finds_the_first_lf() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut b = vec![b'a'; len];
+                if at < len {
+                    b[at] = b'\n';
+                    if at + 3 < len {
+                        b[at + 3] = b'\n';
+                    }
+                }
+                assert_eq!(
+                    find_newline(&b),
+                    b.iter().position(|&c| c == b'\n'),
+                    "len {len}, LF at {at}"
+                );
+            }
+        }
+        // Bytes that differ from LF by one bit, or have the high bit set, are not LF.
+        let tricky: Vec<u8> = (0u8..=255).filter(|&c| c != b'\n').collect();
+        assert_eq!(find_newline(&tricky), None);
+    }
+
+    #[test]
+    fn line_reader_splits_across_reads_and_bounds_lines() {
+        let long = vec![b'x'; MAX_LINE_LEN + 1];
+        let mut input = b"one\n\ntwo\n".to_vec();
+        input.extend_from_slice(&long);
+        input.extend_from_slice(b"\nlast");
+        for cap in [1, 3, 8, 1 << 16] {
+            let mut r = LineReader::new(io::BufReader::with_capacity(cap, input.as_slice()));
+            let mut got = Vec::new();
+            while let Some(l) = r.next_line().expect("reading memory") {
+                got.push((l.number, l.bytes, l.fault));
+            }
+            assert_eq!(
+                got,
+                vec![
+                    (1, b"one".to_vec(), None),
+                    (2, Vec::new(), None),
+                    (3, b"two".to_vec(), None),
+                    (4, Vec::new(), Some(ErrorClass::LineTooLong)),
+                    (5, b"last".to_vec(), Some(ErrorClass::MissingFinalNewline)),
+                ],
+                "capacity {cap}"
+            );
+        }
+    }
 }
