@@ -108,11 +108,18 @@ impl<R: BufRead> LineReader<R> {
 
 /// Checks one raw line and parses and verifies its entry: everything that needs no other line.
 pub fn check_line(raw: &RawLine) -> Result<Entry, LineError> {
-    check_bytes(raw.number, &raw.bytes, raw.fault)
+    check_bytes(raw.number, &raw.bytes, raw.fault, false)
 }
 
-/// [`check_line`] for line `number`, whose bytes are `b`, read with `fault`.
-fn check_bytes(number: u64, b: &[u8], fault: Option<ErrorClass>) -> Result<Entry, LineError> {
+/// [`check_line`] for line `number`, whose bytes are `b`, read with `fault`. A `known` line is
+/// byte-identical to one whose signatures were verified before (see [`verify_stream_known`]), so
+/// they are not checked again; everything else is.
+fn check_bytes(
+    number: u64,
+    b: &[u8],
+    fault: Option<ErrorClass>,
+    known: bool,
+) -> Result<Entry, LineError> {
     let fail = |class: ErrorClass, m: &str| Err(LineError::from(FormatError::new(class, m)));
     match fault {
         Some(ErrorClass::LineTooLong) => {
@@ -151,6 +158,9 @@ fn check_bytes(number: u64, b: &[u8], fault: Option<ErrorClass>) -> Result<Entry
         return fail(ErrorClass::EmptyLine, "empty line");
     }
     let entry = Entry::parse(text)?;
+    if known {
+        return Ok(entry);
+    }
     if let Err(error) = entry.verify_signatures() {
         return Err(LineError {
             error,
@@ -175,6 +185,21 @@ pub struct VerifyOptions {
 pub fn verify_stream<R: BufRead, E: From<io::Error>>(
     reader: R,
     options: VerifyOptions,
+    accept: impl FnMut(&Entry) -> Result<(), E>,
+    progress: impl FnMut(u64),
+) -> Result<Report, E> {
+    verify_stream_known(reader, options, |_| false, accept, progress)
+}
+
+/// [`verify_stream`] for a reader that already holds verified entries (a store re-importing a
+/// file): `known` is asked, on the calling thread, about each line's bytes, and must answer true
+/// only if they are exactly the bytes of a line whose signatures were verified before. Such lines
+/// are parsed and walked through the chain rules like any other, but their signatures are not
+/// checked again. Everything else is verified in full.
+pub fn verify_stream_known<R: BufRead, E: From<io::Error>>(
+    reader: R,
+    options: VerifyOptions,
+    mut known: impl FnMut(&[u8]) -> bool,
     mut accept: impl FnMut(&Entry) -> Result<(), E>,
     mut progress: impl FnMut(u64),
 ) -> Result<Report, E> {
@@ -213,7 +238,9 @@ pub fn verify_stream<R: BufRead, E: From<io::Error>>(
                     chunk
                         .lines
                         .par_iter()
-                        .map(|l| check_bytes(l.number, &chunk.bytes[l.start..l.end], l.fault))
+                        .map(|l| {
+                            check_bytes(l.number, &chunk.bytes[l.start..l.end], l.fault, l.known)
+                        })
                         .collect::<Vec<_>>()
                 };
                 let outcomes = match pool {
@@ -234,7 +261,7 @@ pub fn verify_stream<R: BufRead, E: From<io::Error>>(
             // blocks.
             while !eof && sizes.len() < IN_FLIGHT {
                 let spare = spare_rx.try_recv().unwrap_or_default();
-                let (chunk, size) = read_chunk(&mut lines, spare)?;
+                let (chunk, size) = read_chunk(&mut lines, spare, &mut known)?;
                 if chunk.lines.is_empty() {
                     eof = true;
                     break;
@@ -304,12 +331,14 @@ struct ChunkLine {
     start: usize,
     end: usize,
     fault: Option<ErrorClass>,
+    known: bool,
 }
 
 /// Reads the next chunk of lines and its size in bytes; a chunk without lines at the end.
 fn read_chunk<R: BufRead>(
     lines: &mut LineReader<R>,
     mut buffer: Vec<u8>,
+    known: &mut dyn FnMut(&[u8]) -> bool,
 ) -> io::Result<(Chunk, u64)> {
     buffer.clear();
     buffer.reserve(CHUNK_BYTES + MAX_LINE_LEN);
@@ -324,11 +353,13 @@ fn read_chunk<R: BufRead>(
             Some((number, fault)) => {
                 let end = chunk.bytes.len();
                 size += (end - start) as u64 + 1;
+                let known = fault.is_none() && known(&chunk.bytes[start..end]);
                 chunk.lines.push(ChunkLine {
                     number,
                     start,
                     end,
                     fault,
+                    known,
                 });
             }
             None => break,

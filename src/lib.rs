@@ -49,4 +49,6 @@ pub use hash::{
 pub use keys::{
     key_accept_message, KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey, Signature,
 };
-pub use ledger::{check_line, verify_bytes, verify_stream, LineReader, RawLine, VerifyOptions};
+pub use ledger::{
+    check_line, verify_bytes, verify_stream, verify_stream_known, LineReader, RawLine, VerifyOptions,
+};
