@@ -50,5 +50,6 @@ pub use keys::{
     key_accept_message, KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey, Signature,
 };
 pub use ledger::{
-    check_line, verify_bytes, verify_stream, verify_stream_known, LineReader, RawLine, VerifyOptions,
+    check_line, verify_bytes, verify_stream, verify_stream_known, LineReader, RawLine,
+    VerifyOptions,
 };

@@ -871,3 +871,56 @@ fn insert_rows(tx: &Transaction<'_>, e: &Entry) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durability_settings_are_in_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        let mode: String = store
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        // 2 = FULL: with NORMAL a committed transaction may roll back after power loss.
+        let sync: i64 = store
+            .conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2);
+        assert!(store.conn.busy_timeout(BUSY_TIMEOUT).is_ok());
+        let version: i64 = store
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn tail_hint_reads_the_envelope_not_the_data() {
+        let key = SecretKey::from_seed(&[5; 32]);
+        let member = key.public().member_id();
+        let other = SecretKey::from_seed(&[6; 32]).public().member_id();
+        let data = Data::Determination(crate::entry::Determination {
+            declaration: Hash32::from_bytes([1; 32]),
+            matter: None,
+            member: other,
+            note: None,
+            outcome: crate::entry::Outcome::Recuse,
+        });
+        let e = Draft {
+            member,
+            seq: 1,
+            prev: Hash32::ZERO,
+            time: Timestamp::now(),
+            data,
+        }
+        .sign(&key)
+        .unwrap();
+        assert_eq!(tail_hint(e.line.as_bytes()), Some((member, 1)));
+        assert_eq!(tail_hint(b"not a line"), None);
+    }
+}
