@@ -1,9 +1,9 @@
 //! Benchmark harness: verification throughput against bare `verify_strict`, peak memory, and
-//! (once the store exists) import, query and append figures.
+//! import, query and append figures of the store.
 //!
 //! ```text
 //! cargo run --release --example bench -- [--entries N] [--members M] [--seed S] [--quick]
-//!     [--rounds R] [--dir DIR] [--file LEDGER] [--enforce]
+//!     [--rounds R] [--dir DIR] [--file LEDGER] [--enforce] [--store-only]
 //! ```
 //!
 //! Every figure is printed next to its reference, measured in the same run on the same data, and
@@ -12,10 +12,21 @@
 //! the CPU-time rows give the same comparison unaffected by other processes on the machine:
 //! - verify: `coi_ledger::verify_stream` entries/s at least 90% of bare `verify_strict` entries/s
 //!   (keys, messages and signatures pre-parsed outside the timed loop), on one thread and on all;
-//! - memory: peak RSS of verifying the file in a child process at most 64 MiB.
+//! - memory: peak RSS of verifying the file in a child process at most 64 MiB;
+//! - import: `coi import FILE` into an empty store at least 80% of `coi verify FILE` entries/s
+//!   (verify runs before and after it), and importing the same file again at least as fast;
+//! - queries: `coi conflicts --matter M`, `coi conflicts --member ID`, `coi log --member ID` on
+//!   that store, whole processes, median under 100 ms (library times shown alongside);
+//! - append: `Store::append` per call at most 2x a bare durable single-row INSERT (WAL,
+//!   synchronous=FULL, own transaction, same file system, interleaved), and `coi declare` as a
+//!   whole process, median under 20 ms.
+//!
+//! The store sections run the `coi` binary of the same profile, which the harness builds first
+//! (`cargo build --bin coi`, a no-op when up to date: `cargo run --example` builds no binaries).
 //!
 //! `--quick` (20,000 entries, 50 members) is the CI smoke test. `--enforce` exits with status 1
-//! when a target is missed (off by default: shared CI machines are noisy).
+//! when a target is missed (off by default: shared CI machines are noisy). `--store-only` skips
+//! the verify and memory sections.
 //!
 //! The ledger is generated deterministically (`examples/support/ledger_gen.rs`) into `--dir`
 //! (default: `$TMPDIR/coi-bench`) and reused by later runs with the same parameters.
@@ -39,7 +50,7 @@ const MAX_VERIFY_RSS: u64 = 64 << 20;
 /// Lines of the file used for the bare verify_strict figure (sampled evenly over the file).
 const BARE_SAMPLE: usize = 100_000;
 
-const USAGE: &str = "usage: bench [--entries N] [--members M] [--seed S] [--quick] [--rounds R] [--dir DIR] [--file LEDGER] [--enforce]\n       bench --verify-child LEDGER [--threads N]";
+const USAGE: &str = "usage: bench [--entries N] [--members M] [--seed S] [--quick] [--rounds R] [--dir DIR] [--file LEDGER] [--enforce] [--store-only]\n       bench --verify-child LEDGER [--threads N]";
 
 #[derive(Debug, Clone)]
 struct Args {
@@ -51,6 +62,8 @@ struct Args {
     dir: Option<PathBuf>,
     file: Option<PathBuf>,
     enforce: bool,
+    /// Only the store sections (import, queries, append).
+    store_only: bool,
     verify_child: Option<PathBuf>,
     threads: Option<usize>,
 }
@@ -65,6 +78,7 @@ fn parse_args() -> Result<Args, String> {
         dir: None,
         file: None,
         enforce: false,
+        store_only: false,
         verify_child: None,
         threads: None,
     };
@@ -84,6 +98,7 @@ fn parse_args() -> Result<Args, String> {
             "--verify-child" => a.verify_child = Some(value("--verify-child")?.into()),
             "--quick" => a.quick = true,
             "--enforce" => a.enforce = true,
+            "--store-only" => a.store_only = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -272,7 +287,6 @@ struct Ctx {
     /// Lines in it.
     entries: u64,
     /// Scratch directory (stores, copies), for the store sections.
-    #[allow(dead_code)]
     dir: PathBuf,
     /// The `coi` binary next to this example, if built.
     coi: Option<PathBuf>,
@@ -295,10 +309,7 @@ fn run(args: &Args) -> Result<bool, String> {
         }
         None => prepare_ledger(args, &dir, &mut table)?,
     };
-    let coi = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.join("coi")))
-        .filter(|p| p.is_file());
+    let coi = ensure_coi();
     let ctx = Ctx {
         args: args.clone(),
         ledger,
@@ -314,11 +325,16 @@ fn run(args: &Args) -> Result<bool, String> {
         ctx.threads
     );
 
-    bench_verify(&ctx, &mut table)?;
-    bench_verify_memory(&ctx, &mut table)?;
-    bench_import(&ctx, &mut table)?;
-    bench_queries(&ctx, &mut table)?;
-    bench_append(&ctx, &mut table)?;
+    if !ctx.args.store_only {
+        bench_verify(&ctx, &mut table)?;
+        bench_verify_memory(&ctx, &mut table)?;
+    }
+    let picks = pick_from_ledger(&ctx.ledger, ctx.entries)?;
+    let home = bench_import(&ctx, &mut table)?;
+    bench_queries(&ctx, home.as_ref(), &picks, &mut table)?;
+    bench_append(&ctx, home.as_ref(), &picks, &mut table)?;
+    // The home (with the imported store) is deleted here, before the table is printed.
+    drop(home);
 
     println!();
     println!(
@@ -765,55 +781,651 @@ fn bench_verify_memory(ctx: &Ctx, table: &mut Table) -> Result<(), String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Store figures: to be filled in once the store exists.
+// Store figures: import, queries, append
 // ---------------------------------------------------------------------------------------------
 //
-// Each section gets the ledger (`ctx.ledger`, `ctx.entries` lines) and a scratch directory
-// (`ctx.dir`); it adds rows to the table with `table.add(section, what, value, reference)` and,
-// where there is a target, `.ratio_at_least(..)` / `.ratio_at_most(..)`. Run CLI commands through
-// `run_measured(Command)` to get their peak RSS and wall time too.
+// They run the release `coi` binary (built by `ensure_coi` when missing or stale) against a
+// fresh home in a temporary directory under `ctx.dir`; the home holds the imported ledger for the
+// query and append sections and is deleted at the end.
 
-/// TODO(store): `coi import FILE` into a fresh home under `ctx.dir`: entries/s, reference: our
-/// verify_stream entries/s (import = verify + write), and peak RSS.
-fn bench_import(ctx: &Ctx, table: &mut Table) -> Result<(), String> {
-    let _ = ctx;
-    table.add(
+/// Target: `coi import` entries/s over `coi verify` entries/s, into an empty store.
+const MIN_IMPORT_RATIO: f64 = 0.80;
+/// Target: importing the same file again, over `coi verify`.
+const MIN_REIMPORT_RATIO: f64 = 1.0;
+/// Target: wall time of one query command, as a whole process.
+const MAX_QUERY: Duration = Duration::from_millis(100);
+/// Target: `Store::append` per call over a bare durable single-row INSERT.
+const MAX_APPEND_RATIO: f64 = 2.0;
+/// Target: wall time of `coi declare`, as a whole process.
+const MAX_DECLARE: Duration = Duration::from_millis(20);
+
+/// Builds the `coi` binary of this example's profile (`cargo build [--release] --bin coi`; a
+/// no-op when it is up to date: `cargo run --example` does not build binaries) and returns its
+/// path. If the build fails (say, sources mid-edit), an existing binary is used as it is.
+fn ensure_coi() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let profile_dir = exe.parent()?.parent()?.to_path_buf();
+    let path = profile_dir.join("coi");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--bin", "coi"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => {}
+        Some("release") => {
+            cmd.arg("--release");
+        }
+        Some(other) => {
+            cmd.args(["--profile", other]);
+        }
+        None => {}
+    }
+    let start = Instant::now();
+    match cmd.status() {
+        Ok(s) if s.success() => eprintln!(
+            "bench: {} is up to date ({:.1} s)",
+            path.display(),
+            start.elapsed().as_secs_f64()
+        ),
+        other => eprintln!(
+            "bench: building the coi binary failed ({other:?}); using {} as it is",
+            path.display()
+        ),
+    }
+    path.is_file().then_some(path)
+}
+
+/// What the store sections pick from the ledger: matters and members that occur in it, and the
+/// data of a declaration to append.
+struct Picks {
+    matters: Vec<coi_ledger::Matter>,
+    members: Vec<coi_ledger::MemberId>,
+    declaration: Option<coi_ledger::Data>,
+}
+
+/// Indexes a quarter, half and three quarters of the way through `0..n`.
+fn thirds(n: usize) -> Vec<usize> {
+    let mut idx: Vec<usize> = [n / 4, n / 2, 3 * n / 4]
+        .into_iter()
+        .filter(|&i| i < n)
+        .collect();
+    idx.dedup();
+    idx
+}
+
+/// Reads lines evenly spaced over the file: three matters and three members, from a quarter, half
+/// and three quarters of the way through, and one declaration's data.
+fn pick_from_ledger(path: &Path, entries: u64) -> Result<Picks, String> {
+    let samples = 400u64;
+    let stride = entries.div_ceil(samples).max(1);
+    let r = BufReader::with_capacity(1 << 20, File::open(path).map_err(|e| e.to_string())?);
+    let (mut matters, mut members, mut declaration) = (Vec::new(), Vec::new(), None);
+    for (i, line) in r.lines().enumerate() {
+        let line = line.map_err(|e| e.to_string())?;
+        if i as u64 % stride != 0 {
+            continue;
+        }
+        let e = Entry::parse(&line).map_err(|e| format!("line {}: {e:?}", i + 1))?;
+        matters.extend(e.data.matters().into_iter().cloned());
+        members.push(e.member);
+        if declaration.is_none() {
+            if let coi_ledger::Data::Declaration(d) = &e.data {
+                if d.sealed.is_none() && e.line.len() >= 400 {
+                    declaration = Some(e.data.clone());
+                }
+            }
+        }
+    }
+    let matters_i = thirds(matters.len());
+    let members_i = thirds(members.len());
+    Ok(Picks {
+        matters: matters_i.into_iter().map(|i| matters[i].clone()).collect(),
+        members: members_i.into_iter().map(|i| members[i]).collect(),
+        declaration,
+    })
+}
+
+/// The home the store sections share; its directory goes when this is dropped.
+struct BenchHome {
+    dir: tempfile::TempDir,
+    home: PathBuf,
+}
+
+fn coi_cmd(coi: &Path, home: &Path) -> Command {
+    let mut c = Command::new(coi);
+    c.env("COI_HOME", home)
+        .env_remove("COI_PASSPHRASE")
+        .stdin(Stdio::null());
+    c
+}
+
+/// Runs a command to completion, timing it precisely (no polling); returns the wall time and
+/// its standard output.
+fn time_cmd(mut cmd: Command) -> Result<(Duration, String), String> {
+    let start = Instant::now();
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    let took = start.elapsed();
+    if !out.status.success() {
+        return Err(format!(
+            "{:?}: {}: {}",
+            cmd.get_args().collect::<Vec<_>>(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok((took, String::from_utf8_lossy(&out.stdout).into_owned()))
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+/// `coi verify --json FILE`, checked: wall time and peak RSS.
+fn cli_verify(ctx: &Ctx, coi: &Path) -> Result<(Duration, u64), String> {
+    let mut cmd = Command::new(coi);
+    cmd.arg("verify").arg(&ctx.ledger).arg("--json");
+    let (out, hwm, took) = run_measured(cmd)?;
+    let entries = json_u64(&out, "entries").unwrap_or(0);
+    if entries != ctx.entries {
+        return Err(format!(
+            "coi verify accepted {entries} entries of {}",
+            ctx.entries
+        ));
+    }
+    Ok((took, hwm))
+}
+
+/// `coi import --json FILE` into `home`, checked: wall time, peak RSS, (added, held).
+fn cli_import(ctx: &Ctx, coi: &Path, home: &Path) -> Result<(Duration, u64, u64, u64), String> {
+    let mut cmd = coi_cmd(coi, home);
+    cmd.arg("import").arg(&ctx.ledger).arg("--json");
+    let (out, hwm, took) = run_measured(cmd)?;
+    let v: serde_json::Value = serde_json::from_str(out.trim())
+        .map_err(|e| format!("coi import --json gave no JSON report: {e}"))?;
+    let file = &v["files"][0];
+    if v["ok"] != serde_json::Value::Bool(true) || file["merged"] != serde_json::Value::Bool(true) {
+        return Err(format!(
+            "coi import did not merge the file: {}",
+            file["refused"]
+        ));
+    }
+    let added = file["added"].as_u64().unwrap_or(0);
+    let held = file["held"].as_u64().unwrap_or(0);
+    Ok((took, hwm, added, held))
+}
+
+/// `coi import FILE` into a fresh home, then again; each against `coi verify FILE` run just
+/// before and after it (V I V R V), so that both see the same load.
+fn bench_import(ctx: &Ctx, table: &mut Table) -> Result<Option<BenchHome>, String> {
+    let Some(coi) = &ctx.coi else {
+        table.add("import", "coi import FILE", "skipped", "no coi binary");
+        return Ok(None);
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("store-")
+        .tempdir_in(&ctx.dir)
+        .map_err(|e| e.to_string())?;
+    let home = dir.path().join("home");
+    let mut init = coi_cmd(coi, &home);
+    init.args(["init", "--name", "Bench", "--no-passphrase"]);
+    time_cmd(init)?;
+
+    let (v1, v_hwm) = cli_verify(ctx, coi)?;
+    let (imp, imp_hwm, added, _) = cli_import(ctx, coi, &home)?;
+    if added != ctx.entries {
+        return Err(format!(
+            "coi import added {added} entries of {}",
+            ctx.entries
+        ));
+    }
+    let (v2, _) = cli_verify(ctx, coi)?;
+    let (re, re_hwm, re_added, re_held) = cli_import(ctx, coi, &home)?;
+    if re_added != 0 || re_held != ctx.entries {
+        return Err(format!(
+            "importing again added {re_added} and held {re_held} of {} entries",
+            ctx.entries
+        ));
+    }
+    let (v3, _) = cli_verify(ctx, coi)?;
+    eprintln!(
+        "bench: verify {:.2} s, import {:.2} s, verify {:.2} s, import again {:.2} s, verify {:.2} s",
+        v1.as_secs_f64(),
+        imp.as_secs_f64(),
+        v2.as_secs_f64(),
+        re.as_secs_f64(),
+        v3.as_secs_f64()
+    );
+    let n = ctx.entries;
+    let verify_ref = |a: Duration, b: Duration| rate(2 * n, a + b);
+    let (ref1, ref2) = (verify_ref(v1, v2), verify_ref(v2, v3));
+    table
+        .add(
+            "import",
+            "coi import FILE, empty store",
+            fmt_rate(rate(n, imp)),
+            format!("coi verify {}", fmt_rate(ref1)),
+        )
+        .ratio_at_least(rate(n, imp) / ref1, MIN_IMPORT_RATIO);
+    table
+        .add(
+            "import",
+            "coi import FILE again (all held)",
+            fmt_rate(rate(n, re)),
+            format!("coi verify {}", fmt_rate(ref2)),
+        )
+        .ratio_at_least(rate(n, re) / ref2, MIN_REIMPORT_RATIO);
+    let row = table.add(
         "import",
-        "coi import FILE",
-        "not measured yet",
-        "needs the store",
+        "peak RSS, coi import (again)",
+        format!("{} ({})", mib(imp_hwm * 1024), mib(re_hwm * 1024)),
+        format!("coi verify {}", mib(v_hwm * 1024)),
     );
+    row.ratio = Some(imp_hwm as f64 / v_hwm.max(1) as f64);
+    let db = home.join(coi_ledger::home::STORE_FILE);
+    let db_len = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+    let wal_len = std::fs::metadata(db.with_extension("sqlite-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let file_len = std::fs::metadata(&ctx.ledger).map(|m| m.len()).unwrap_or(0);
+    let row = table.add(
+        "import",
+        "store size (database + WAL)",
+        mib(db_len + wal_len),
+        format!("ledger file {}", mib(file_len)),
+    );
+    row.ratio = Some((db_len + wal_len) as f64 / file_len.max(1) as f64);
+    Ok(Some(BenchHome { dir, home }))
+}
+
+/// Prints SQLite's plan for the store's query statements (copied from `src/store.rs`), and
+/// returns the steps that scan a whole table.
+fn query_plans(db: &Path) -> Result<Vec<String>, String> {
+    const QUERIES: [(&str, &str); 3] = [
+        (
+            "conflicts --matter",
+            "SELECT e.line FROM matters x JOIN entries e ON e.id = x.entry
+             WHERE x.matter = ?1 AND (e.kind = 'no-conflict' OR e.id IN (SELECT entry FROM live)) AND (?2 IS NULL OR e.member = ?2)
+             UNION ALL
+             SELECT e.line FROM live l JOIN entries e ON e.id = l.entry WHERE l.standing = 1 AND (?2 IS NULL OR l.member = ?2)",
+        ),
+        (
+            "conflicts --member",
+            "SELECT e.line FROM live l JOIN entries e ON e.id = l.entry WHERE l.member = ?1",
+        ),
+        (
+            "log --member",
+            "SELECT rowid, line FROM (SELECT rowid, line, seq FROM entries WHERE member = ?1 ORDER BY seq DESC LIMIT ?2) ORDER BY seq",
+        ),
+    ];
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| e.to_string())?;
+    let mut scans = Vec::new();
+    for (name, sql) in QUERIES {
+        let mut st = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .map_err(|e| format!("{name}: {e}"))?;
+        let steps: Vec<String> = st
+            .query_map(
+                rusqlite::params_from_iter(vec![rusqlite::types::Null; st.parameter_count()]),
+                |r| r.get::<_, String>(3),
+            )
+            .and_then(|rows| rows.collect())
+            .map_err(|e| format!("{name}: {e}"))?;
+        eprintln!("bench: plan of {name}: {}", steps.join("; "));
+        for s in steps {
+            // "SCAN t" reads a whole table; "SCAN t USING INDEX i" a whole index (fine for the
+            // partial index of standing declarations only).
+            // "SCAN (subquery-1)" reads a subquery's own (already selected) rows.
+            if s.starts_with("SCAN") && !s.contains("live_standing") && !s.contains("(subquery") {
+                scans.push(format!("{name}: {s}"));
+            }
+        }
+    }
+    Ok(scans)
+}
+
+/// `coi conflicts --matter M`, `coi conflicts --member ID` and `coi log --member ID` on the store
+/// holding the imported ledger, as whole processes and through the library.
+fn bench_queries(
+    ctx: &Ctx,
+    home: Option<&BenchHome>,
+    picks: &Picks,
+    table: &mut Table,
+) -> Result<(), String> {
+    let (Some(coi), Some(h)) = (&ctx.coi, home) else {
+        table.add("queries", "coi conflicts / log", "skipped", "no store");
+        return Ok(());
+    };
+    let runs = if ctx.args.quick { 3 } else { 5 };
+    let db = h.home.join(coi_ledger::home::STORE_FILE);
+    for scan in query_plans(&db)? {
+        eprintln!("bench: WARNING: full scan in {scan}");
+        table.add("queries", "query plan scans a table", scan, "");
+    }
+
+    // Process start-up alone, for scale.
+    let mut startup = Vec::new();
+    for _ in 0..runs * 2 {
+        let mut c = Command::new(coi);
+        c.arg("--version");
+        startup.push(time_cmd(c)?.0);
+    }
+    table.add(
+        "queries",
+        format!("process start-up, coi --version (median of {})", runs * 2),
+        ms(median(&mut startup)),
+        "",
+    );
+
+    type LibQuery<'a> = Box<dyn Fn(&coi_ledger::store::Store) -> coi_ledger::Result<usize> + 'a>;
+    struct Query<'a> {
+        name: &'static str,
+        library: &'static str,
+        args: Vec<Vec<String>>,
+        lib: Vec<LibQuery<'a>>,
+    }
+    let matter_args = picks
+        .matters
+        .iter()
+        .map(|m| {
+            vec![
+                "conflicts".into(),
+                "--matter".into(),
+                m.as_str().to_string(),
+            ]
+        })
+        .collect();
+    let member_args = |cmd: &str| {
+        picks
+            .members
+            .iter()
+            .map(|m| vec![cmd.to_string(), "--member".into(), m.to_hex()])
+            .collect()
+    };
+    let queries = [
+        Query {
+            name: "coi conflicts --matter M",
+            library: "Store::conflicts(None, Some(M))",
+            args: matter_args,
+            lib: picks
+                .matters
+                .iter()
+                .map(|m| -> LibQuery { Box::new(move |s| Ok(s.conflicts(None, Some(m))?.len())) })
+                .collect(),
+        },
+        Query {
+            name: "coi conflicts --member ID",
+            library: "Store::conflicts(Some(ID), None)",
+            args: member_args("conflicts"),
+            lib: picks
+                .members
+                .iter()
+                .map(|m| -> LibQuery { Box::new(move |s| Ok(s.conflicts(Some(m), None)?.len())) })
+                .collect(),
+        },
+        Query {
+            name: "coi log --member ID",
+            library: "Store::log(Some(ID), None)",
+            args: member_args("log"),
+            lib: picks
+                .members
+                .iter()
+                .map(|m| -> LibQuery { Box::new(move |s| Ok(s.log(Some(m), None)?.len())) })
+                .collect(),
+        },
+    ];
+    for q in &queries {
+        let mut procs = Vec::new();
+        let mut per_pick = Vec::new();
+        for args in &q.args {
+            // One untimed run to warm the page cache.
+            let mut c = coi_cmd(coi, &h.home);
+            c.args(args);
+            time_cmd(c)?;
+            let mut t = Vec::new();
+            for _ in 0..runs {
+                let mut c = coi_cmd(coi, &h.home);
+                c.args(args);
+                t.push(time_cmd(c)?.0);
+            }
+            procs.extend_from_slice(&t);
+            per_pick.push(median(&mut t));
+        }
+        let mut libs = Vec::new();
+        let mut opens = Vec::new();
+        let mut results = Vec::new();
+        for f in &q.lib {
+            for _ in 0..runs {
+                let start = Instant::now();
+                let store = coi_ledger::store::Store::open(&db).map_err(|e| e.to_string())?;
+                let opened = start.elapsed();
+                let n = f(&store).map_err(|e| e.to_string())?;
+                libs.push(start.elapsed());
+                opens.push(opened);
+                results.push(n);
+            }
+        }
+        let value = median(&mut procs);
+        let worst = per_pick.iter().max().copied().unwrap_or_default();
+        eprintln!(
+            "bench: {}: medians per pick {:?}; results {:?}",
+            q.name,
+            per_pick.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+            results
+        );
+        table
+            .add(
+                "queries",
+                format!("{} ({} x {runs} runs, median)", q.name, q.args.len()),
+                ms(value),
+                format!("limit {} (worst pick {})", ms(MAX_QUERY), ms(worst)),
+            )
+            .ratio_at_most(value.as_secs_f64() / MAX_QUERY.as_secs_f64(), 1.0);
+        results.sort_unstable();
+        let lib = median(&mut libs);
+        let row = table.add(
+            "queries",
+            format!("  library: open + {} (ratio to process)", q.library),
+            ms(lib),
+            format!(
+                "open {}, median {} results",
+                ms(median(&mut opens)),
+                results.get(results.len() / 2).copied().unwrap_or(0)
+            ),
+        );
+        row.ratio = Some(lib.as_secs_f64() / value.as_secs_f64().max(1e-9));
+    }
     Ok(())
 }
 
-/// TODO(store): after import, `coi conflicts --matter M` and `coi log --member ID`: latency per
-/// query over a few matters and members picked from the ledger.
-fn bench_queries(ctx: &Ctx, table: &mut Table) -> Result<(), String> {
-    let _ = ctx;
-    table.add(
-        "queries",
-        "coi conflicts --matter M",
-        "not measured yet",
-        "needs the store",
-    );
-    table.add(
-        "queries",
-        "coi log --member ID",
-        "not measured yet",
-        "needs the store",
-    );
-    Ok(())
-}
+/// (a) `Store::append` on the store holding the imported ledger against a bare durable INSERT of
+/// a row of the same size in a database next to it, interleaved; (b) `coi declare` as a process.
+fn bench_append(
+    ctx: &Ctx,
+    home: Option<&BenchHome>,
+    picks: &Picks,
+    table: &mut Table,
+) -> Result<(), String> {
+    let (Some(coi), Some(h)) = (&ctx.coi, home) else {
+        table.add("append", "store append", "skipped", "no store");
+        return Ok(());
+    };
+    let ops = if ctx.args.quick { 40 } else { 200 };
+    let declares = if ctx.args.quick { 10 } else { 30 };
+    let err = |e: coi_ledger::Error| e.to_string();
+    let sql = |e: rusqlite::Error| e.to_string();
 
-/// TODO(store): appending signed entries to the store one at a time (each its own transaction):
-/// appends/s, with the store already holding `ctx.entries` entries.
-fn bench_append(ctx: &Ctx, table: &mut Table) -> Result<(), String> {
-    let _ = ctx;
-    table.add(
+    // (a) library
+    let lhome = coi_ledger::home::Home::locate(Some(h.home.clone())).map_err(err)?;
+    let key = coi_ledger::KeyFile::decode(&lhome.read_key().map_err(err)?, None)
+        .map_err(|e| format!("key file: {e:?}"))?;
+    let mut store = lhome.open_store().map_err(err)?;
+    let me = store
+        .identity()
+        .map_err(err)?
+        .ok_or("the home has no identity")?;
+    let data = picks.declaration.clone().unwrap_or_else(|| {
+        coi_ledger::Data::NoConflict(coi_ledger::NoConflict {
+            matters: picks.matters.first().map(|m| vec![m.clone()]),
+            scope: coi_ledger::Scope::Specific,
+        })
+    });
+    let first = store.append(&key.secret, &me, data.clone()).map_err(err)?;
+    let line_len = first.line.len();
+
+    let ref_path = h.dir.path().join("bare.sqlite");
+    let bare = rusqlite::Connection::open(&ref_path).map_err(sql)?;
+    bare.pragma_update(None, "journal_mode", "WAL")
+        .map_err(sql)?;
+    bare.pragma_update(None, "synchronous", "FULL")
+        .map_err(sql)?;
+    bare.execute_batch(
+        "CREATE TABLE t (id BLOB NOT NULL, member BLOB NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL)",
+    )
+    .map_err(sql)?;
+    let line = "x".repeat(line_len);
+    let mut bare_seq = 0u64;
+    let mut bare_insert = |conn: &mut rusqlite::Connection| -> Result<(), String> {
+        bare_seq += 1;
+        let mut id = [0u8; 32];
+        id[..8].copy_from_slice(&bare_seq.to_le_bytes());
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        tx.prepare_cached("INSERT INTO t (id, member, seq, line) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut st| st.execute(rusqlite::params![id, me.as_bytes(), bare_seq, line]))
+            .map_err(sql)?;
+        tx.commit().map_err(sql)
+    };
+    let mut bare = bare;
+    // Warm up both.
+    for _ in 0..5 {
+        store.append(&key.secret, &me, data.clone()).map_err(err)?;
+        bare_insert(&mut bare)?;
+    }
+    let (mut ours, mut theirs) = (Vec::with_capacity(ops), Vec::with_capacity(ops));
+    for i in 0..ops {
+        let mut one_ours = || -> Result<(), String> {
+            let t = Instant::now();
+            store.append(&key.secret, &me, data.clone()).map_err(err)?;
+            ours.push(t.elapsed());
+            Ok(())
+        };
+        if i % 2 == 0 {
+            one_ours()?;
+            let t = Instant::now();
+            bare_insert(&mut bare)?;
+            theirs.push(t.elapsed());
+        } else {
+            let t = Instant::now();
+            bare_insert(&mut bare)?;
+            theirs.push(t.elapsed());
+            one_ours()?;
+        }
+    }
+    drop(store);
+    drop(bare);
+    let (o, b) = (median(&mut ours), median(&mut theirs));
+    table
+        .add(
+            "append",
+            format!("Store::append, {line_len} B line (median of {ops})"),
+            ms(o),
+            format!("bare INSERT + COMMIT {}", ms(b)),
+        )
+        .ratio_at_most(
+            o.as_secs_f64() / b.as_secs_f64().max(1e-9),
+            MAX_APPEND_RATIO,
+        );
+
+    // What a one-shot process pays on top: open, one durable INSERT, close. The last connection
+    // to close checkpoints the WAL into the database and deletes it (more fsyncs, and the next
+    // open creates the WAL again) unless SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE is set.
+    let mut one_shot = |no_ckpt: bool| -> Result<Duration, String> {
+        let start = Instant::now();
+        let mut conn = rusqlite::Connection::open(&ref_path).map_err(sql)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sql)?;
+        if no_ckpt {
+            conn.set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                true,
+            )
+            .map_err(sql)?;
+        }
+        bare_insert(&mut conn)?;
+        drop(conn);
+        Ok(start.elapsed())
+    };
+    let shots = (ops / 4).max(10);
+    let mut closing = Vec::with_capacity(shots);
+    let mut keeping = Vec::with_capacity(shots);
+    for _ in 0..shots {
+        closing.push(one_shot(false)?);
+    }
+    for _ in 0..shots {
+        keeping.push(one_shot(true)?);
+    }
+    let (c, k) = (median(&mut closing), median(&mut keeping));
+    let row = table.add(
         "append",
-        "store append",
-        "not measured yet",
-        "needs the store",
+        format!("bare open + INSERT + close, one-shot (median of {shots})"),
+        ms(c),
+        format!("with NO_CKPT_ON_CLOSE {}", ms(k)),
     );
+    row.ratio = Some(c.as_secs_f64() / k.as_secs_f64().max(1e-9));
+
+    // (b) `coi declare` as a process, unencrypted key.
+    let mut times = Vec::with_capacity(declares);
+    for i in 0..declares + 2 {
+        let mut c = coi_cmd(coi, &h.home);
+        c.args([
+            "declare",
+            "--matter",
+            &format!("bench-2026-12/item-{}", i + 1),
+            "--category",
+            "financial",
+            "--between",
+            "personal-professional",
+            "--counterparty",
+            "Acme Networks",
+            "--relationship",
+            "consulting",
+            "--value",
+            "1,001-15,000 USD",
+            "--mitigation",
+            "abstain",
+        ]);
+        let (took, out) = time_cmd(c)?;
+        if out.trim().len() != 64 {
+            return Err(format!(
+                "coi declare printed {:?}, not an entry id",
+                out.trim()
+            ));
+        }
+        // The first two runs warm the page cache.
+        if i >= 2 {
+            times.push(took);
+        }
+    }
+    let d = median(&mut times);
+    table
+        .add(
+            "append",
+            format!("coi declare, unencrypted key (median of {declares})"),
+            ms(d),
+            format!("limit {}", ms(MAX_DECLARE)),
+        )
+        .ratio_at_most(d.as_secs_f64() / MAX_DECLARE.as_secs_f64(), 1.0);
     Ok(())
 }
