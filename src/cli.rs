@@ -326,9 +326,21 @@ fn ok() -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+thread_local! {
+    /// Standard output, buffered: listings print thousands of lines. Flushed by [`flush`].
+    static OUT: std::cell::RefCell<io::BufWriter<io::Stdout>> =
+        std::cell::RefCell::new(io::BufWriter::with_capacity(64 * 1024, io::stdout()));
+}
+
 fn out(text: impl AsRef<str>) -> Result<()> {
-    let mut o = io::stdout().lock();
-    writeln!(o, "{}", text.as_ref()).map_err(|e| Error::io("standard output", e))
+    OUT.with(|o| writeln!(o.borrow_mut(), "{}", text.as_ref()))
+        .map_err(|e| Error::io("standard output", e))
+}
+
+/// Writes out what [`out`] buffered. `main` calls it once a command has finished.
+pub fn flush() -> Result<()> {
+    OUT.with(|o| o.borrow_mut().flush())
+        .map_err(|e| Error::io("standard output", e))
 }
 
 fn parse_date(s: &str) -> Result<Date> {
@@ -673,12 +685,7 @@ fn resolve_member(store: &Store, s: &str) -> Result<MemberId> {
     if let Some(m) = Hash32::from_hex(&p) {
         return Ok(m);
     }
-    let hits: Vec<MemberId> = store
-        .members()?
-        .into_iter()
-        .map(|m| m.member)
-        .filter(|m| m.to_hex().starts_with(&p))
-        .collect();
+    let hits = store.members_with_prefix(&p, 2)?;
     match hits.as_slice() {
         [one] => Ok(*one),
         [] => Err(Error::NotFound(format!("member {}", escape(s)))),
@@ -690,11 +697,7 @@ fn resolve_member(store: &Store, s: &str) -> Result<MemberId> {
 }
 
 fn names(store: &Store) -> Result<std::collections::HashMap<MemberId, String>> {
-    Ok(store
-        .members()?
-        .into_iter()
-        .filter_map(|m| m.name.map(|n| (m.member, n)))
-        .collect())
+    store.names()
 }
 
 fn who(names: &std::collections::HashMap<MemberId, String>, m: &MemberId) -> String {

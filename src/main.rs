@@ -9,7 +9,11 @@ use clap::Parser as _;
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
-    match cli::run(args) {
+    let result = cli::run(args);
+    // Whatever the outcome, what was printed so far goes out before any error message.
+    let flushed = cli::flush();
+    let result = result.and_then(|code| flushed.map(|()| code));
+    match result {
         Ok(code) => code,
         Err(e) => {
             // Every error's message is complete in itself (it names its cause).

@@ -513,6 +513,32 @@ impl Store {
         Ok(out)
     }
 
+    /// Display names from the members' latest profiles (no key checks: for listings).
+    pub fn names(&self) -> Result<HashMap<MemberId, String>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT member, name FROM members WHERE name IS NOT NULL")?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (m, n) = row?;
+            out.insert(hash(&m)?, n);
+        }
+        Ok(out)
+    }
+
+    /// Member ids starting with the hex `prefix` (at most `limit`).
+    pub fn members_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<MemberId>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT member FROM members WHERE hex(member) LIKE ?1 LIMIT ?2")?;
+        let pattern = format!("{}%", prefix.to_ascii_uppercase());
+        let rows = st.query_map(params![pattern, limit as i64], |r| r.get::<_, Vec<u8>>(0))?;
+        rows.map(|r| hash(&r?)).collect()
+    }
+
     /// Finds an entry by full id or by a unique hex prefix of at least 8 characters.
     pub fn find(&self, id_or_prefix: &str) -> Result<StoredEntry> {
         let p = id_or_prefix.trim();
