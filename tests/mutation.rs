@@ -7,9 +7,11 @@
 //!
 //! - single bytes: XOR 0x01 and XOR 0x80 at a byte offset; each mutated file must be invalid and
 //!   its first problem must be on the line holding the byte. CI runs a deterministic sample of
-//!   5,000 offsets (one mask each, alternating) plus every line's LF; the full matrix (every
-//!   offset x both masks, about 200,000 whole-file verifications) is `#[ignore]`d, run it with
-//!   `cargo test --release --test mutation -- --ignored`.
+//!   5,000 offsets (one mask each, alternating) plus every line's LF through the whole-file
+//!   verifier, and every offset x both masks through the changed line(s) (`check_line`, which
+//!   the whole-file verifier runs on every line; see `single_byte_flips_every_offset_by_line`).
+//!   The full matrix through the whole-file verifier (about 200,000 verifications) is
+//!   `#[ignore]`d: `cargo test --release --test mutation -- --ignored`.
 //! - lines: every deletion (rejected unless the line is its member's last, which leaves a valid
 //!   shorter chain), every swap of a member's consecutive entries, every duplication, and splices
 //!   of entries from other ledgers (other keys; and the same keys with another history) inserted
@@ -163,6 +165,77 @@ fn single_byte_flips_sample() {
         failures.len(),
         cases.len(),
         &failures[..failures.len().min(20)]
+    );
+}
+
+/// Every byte offset x {0x01, 0x80}, in CI. A flip changes only the line holding the byte (or,
+/// when it removes or adds a LF, that line and its neighbour). Every line of a file goes through
+/// `check_line` in `verify_bytes`, and a failing line is either reported or follows an earlier
+/// problem, so a window line that `check_line` rejects proves the whole file is rejected. Where
+/// no window line is rejected (never, so far), the real whole-file verifier decides. The
+/// `single_byte_flips_sample` test above checks the same flips against `verify_bytes` itself.
+#[test]
+fn single_byte_flips_every_offset_by_line() {
+    use coi_ledger::{check_line, RawLine};
+    let file = ledger().bytes();
+    let cases: Vec<(usize, u8)> = (0..file.len())
+        .flat_map(|o| [(o, 0x01u8), (o, 0x80u8)])
+        .collect();
+    let t = Instant::now();
+    let outcomes = par_map(cases.len(), |i| {
+        let (offset, mask) = cases[i];
+        let mut m = file.to_vec();
+        m[offset] ^= mask;
+        let start = file[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        let mut number = line_of(&file, start);
+        let mut pos = start;
+        let mut rejected_by_line = false;
+        // The changed line(s): up to two LF-terminated pieces from `start` in the mutated file.
+        for _ in 0..2 {
+            if pos >= m.len() {
+                break;
+            }
+            let Some(len) = m[pos..].iter().position(|&b| b == b'\n') else {
+                // The file no longer ends with LF: missing-final-newline.
+                rejected_by_line = true;
+                break;
+            };
+            let raw = RawLine {
+                number,
+                bytes: m[pos..pos + len].to_vec(),
+                fault: None,
+            };
+            if check_line(&raw).is_err() {
+                rejected_by_line = true;
+                break;
+            }
+            pos += len + 1;
+            number += 1;
+        }
+        if rejected_by_line {
+            return (true, false);
+        }
+        let r = verify(&m);
+        (matches!(r, Ok(ref r) if !r.valid), true)
+    });
+    let rejected = outcomes.iter().filter(|o| o.0).count();
+    let fallbacks = outcomes.iter().filter(|o| o.1).count();
+    eprintln!(
+        "single_byte_flips_every_offset_by_line: {} of {} flips ({} offsets x 2) rejected, {} decided by whole-file verify, in {:?}",
+        rejected,
+        cases.len(),
+        file.len(),
+        fallbacks,
+        t.elapsed()
+    );
+    assert_eq!(cases.len(), 2 * file.len());
+    assert_eq!(
+        rejected,
+        cases.len(),
+        "some single-byte flips were accepted"
     );
 }
 
