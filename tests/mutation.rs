@@ -190,11 +190,10 @@ fn single_byte_flips_every_offset_by_line() {
             .iter()
             .rposition(|&b| b == b'\n')
             .map_or(0, |p| p + 1);
-        let mut number = line_of(&file, start);
         let mut pos = start;
         let mut rejected_by_line = false;
         // The changed line(s): up to two LF-terminated pieces from `start` in the mutated file.
-        for _ in 0..2 {
+        for number in line_of(&file, start)..line_of(&file, start) + 2 {
             if pos >= m.len() {
                 break;
             }
@@ -213,7 +212,6 @@ fn single_byte_flips_every_offset_by_line() {
                 break;
             }
             pos += len + 1;
-            number += 1;
         }
         if rejected_by_line {
             return (true, false);
