@@ -240,7 +240,7 @@ struct ExportArgs {
 
 #[derive(ClapArgs, Debug)]
 struct VerifyArgs {
-    /// Ledger files to verify.
+    /// Ledger files to verify (`-` reads standard input, e.g. `curl -s URL | coi verify -`).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Machine-readable report.
@@ -1073,8 +1073,13 @@ fn verify(a: VerifyArgs) -> Result<ExitCode> {
     let mut all_valid = true;
     let mut reports = Vec::new();
     for path in &a.files {
-        let reader = open_input(path)?;
-        let bar = progress_bar(path);
+        let stdin = path.as_os_str() == "-";
+        let reader: Box<dyn io::BufRead> = if stdin {
+            Box::new(io::BufReader::with_capacity(1 << 20, io::stdin().lock()))
+        } else {
+            Box::new(open_input(path)?)
+        };
+        let bar = if stdin { None } else { progress_bar(path) };
         let r = coi_ledger::verify_stream(
             reader,
             coi_ledger::VerifyOptions { threads: a.threads },
@@ -1088,7 +1093,11 @@ fn verify(a: VerifyArgs) -> Result<ExitCode> {
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        let name = path.display().to_string();
+        let name = if stdin {
+            "(standard input)".to_string()
+        } else {
+            path.display().to_string()
+        };
         all_valid &= r.valid;
         if !a.json {
             print_report(&name, &r)?;

@@ -702,3 +702,29 @@ fn restore_from_backup_is_noticed() {
     );
     assert_eq!(backup2.count(), 3);
 }
+
+#[test]
+fn verify_reads_standard_input() {
+    use std::io::Write as _;
+    let h = Home::init("Ada");
+    let text = h.coi(&["export"]).ok().stdout;
+    let run = |input: String| {
+        let mut c = Command::new(COI)
+            .args(["verify", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let o = c.wait_with_output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (code, out) = run(text.clone());
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("(standard input): valid: 1 entries"), "{out}");
+    let (code, _) = run(text.replace("Ada", "Adb"));
+    assert_eq!(code, Some(1));
+}
