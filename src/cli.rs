@@ -74,8 +74,9 @@ struct JsonArg {
     json: bool,
 }
 
+/// A member's self-asserted profile, shared by `init` and `profile`.
 #[derive(ClapArgs, Debug)]
-struct InitArgs {
+struct ProfileArgs {
     /// Your display name, as it will appear in published ledgers.
     #[arg(long)]
     name: String,
@@ -85,6 +86,22 @@ struct InitArgs {
     /// Your affiliation.
     #[arg(long)]
     affiliation: Option<String>,
+}
+
+impl ProfileArgs {
+    fn data(&self) -> Data {
+        Data::Profile(Profile {
+            name: self.name.clone(),
+            capacity: self.capacity.clone(),
+            affiliation: self.affiliation.clone(),
+        })
+    }
+}
+
+#[derive(ClapArgs, Debug)]
+struct InitArgs {
+    #[command(flatten)]
+    profile: ProfileArgs,
     /// Store the key unencrypted (for scripts and tests). Otherwise the key is protected by a
     /// passphrase, prompted for on a terminal or taken from COI_PASSPHRASE.
     #[arg(long)]
@@ -168,19 +185,6 @@ struct RetractArgs {
     /// Why it is retracted.
     #[arg(long)]
     reason: String,
-}
-
-#[derive(ClapArgs, Debug)]
-struct ProfileArgs {
-    /// Display name.
-    #[arg(long)]
-    name: String,
-    /// Capacity, e.g. "Trustee".
-    #[arg(long)]
-    capacity: Option<String>,
-    /// Affiliation.
-    #[arg(long)]
-    affiliation: Option<String>,
 }
 
 #[derive(ClapArgs, Debug)]
@@ -297,16 +301,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 target: s.find(&a.id)?.entry.id,
             }))
         }),
-        Command::Profile(a) => {
-            let p = Profile {
-                name: a.name,
-                capacity: a.capacity,
-                affiliation: a.affiliation,
-            };
-            append_own(&home()?, |_: &Store, _: &MemberId| -> Result<Data> {
-                Ok(Data::Profile(p.clone()))
-            })
-        }
+        Command::Profile(a) => append_own(&home()?, |_: &Store, _: &MemberId| -> Result<Data> {
+            Ok(a.data())
+        }),
         Command::Reaffirm(a) => append_own(&home()?, |_: &Store, _: &MemberId| -> Result<Data> {
             Ok(Data::Reaffirm(Reaffirm {
                 note: a.note.clone(),
@@ -434,11 +431,7 @@ fn load_key(home: &Home) -> Result<KeyFile> {
 }
 
 fn init(home: &Home, a: InitArgs) -> Result<ExitCode> {
-    let profile = Data::Profile(Profile {
-        name: a.name,
-        capacity: a.capacity,
-        affiliation: a.affiliation,
-    });
+    let profile = a.profile.data();
     profile.validate()?;
     let pass = if a.no_passphrase {
         None
