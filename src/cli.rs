@@ -51,6 +51,8 @@ enum Command {
     Profile(ProfileArgs),
     /// Re-affirm that your live entries are complete and current (e.g. yearly).
     Reaffirm(ReaffirmArgs),
+    /// Replace your signing key; your member id stays the same (the old key signs the change).
+    RotateKey(RotateKeyArgs),
     /// List entries in the store, oldest first.
     Log(LogArgs),
     /// Show one entry in full.
@@ -188,6 +190,14 @@ struct RetractArgs {
 }
 
 #[derive(ClapArgs, Debug)]
+struct RotateKeyArgs {
+    /// Store the new key unencrypted. Otherwise it is protected by a passphrase, prompted for on
+    /// a terminal or taken from COI_PASSPHRASE.
+    #[arg(long)]
+    no_passphrase: bool,
+}
+
+#[derive(ClapArgs, Debug)]
 struct ReaffirmArgs {
     /// An optional note.
     #[arg(long)]
@@ -309,6 +319,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 note: a.note.clone(),
             }))
         }),
+        Command::RotateKey(a) => rotate_key(&home()?, a),
         Command::Log(a) => log(&home()?, a),
         Command::Show(a) => show(&home()?, a),
         Command::Conflicts(a) => conflicts(&home()?, a),
@@ -399,8 +410,10 @@ fn passphrase_from_env(p: std::ffi::OsString) -> Result<Zeroizing<String>> {
 }
 
 fn load_key(home: &Home) -> Result<KeyFile> {
-    let text = home.read_key()?;
-    let path = home.key_path();
+    decode_key(&home.read_key()?, home.key_path())
+}
+
+fn decode_key(text: &[u8], path: PathBuf) -> Result<KeyFile> {
     let pass = if KeyFile::is_encrypted(&text) {
         Some(match std::env::var_os("COI_PASSPHRASE") {
             Some(p) => passphrase_from_env(p)?,
@@ -417,7 +430,7 @@ fn load_key(home: &Home) -> Result<KeyFile> {
     } else {
         None
     };
-    KeyFile::decode(&text, pass.as_ref().map(|p| p.as_bytes())).map_err(|e| match e {
+    KeyFile::decode(text, pass.as_ref().map(|p| p.as_bytes())).map_err(|e| match e {
         KeyFileError::Decrypt => Error::WrongPassphrase { path },
         KeyFileError::NeedPassphrase => {
             Error::Passphrase("the key is protected by a passphrase".into())
@@ -530,15 +543,86 @@ fn append_own(
     let mut store = home.open_store()?;
     let me = identity(&store, home)?;
     let d = data(&store, &me)?;
+    let key = signing_key(home, &store, &me)?;
+    let entry = store.append(&key.secret, &me, d)?;
+    out(entry.id.to_hex())?;
+    ok()
+}
+
+/// The key that signs for `me` now: the key file, or, if a key rotation was interrupted after its
+/// entry was stored but before the new key replaced the old file, the pending new key (moved into
+/// place here).
+fn signing_key(home: &Home, store: &Store, me: &MemberId) -> Result<KeyFile> {
     let key = load_key(home)?;
-    if key.member != me {
+    if key.member != *me {
         return Err(Error::Invalid(format!(
             "the key file signs for member {}, but this store belongs to {}",
             key.member.fingerprint(),
             me.fingerprint()
         )));
     }
-    let entry = store.append(&key.secret, &me, d)?;
+    let Some(current) = store.head(me)?.map(|h| h.key) else {
+        return Ok(key);
+    };
+    if key.secret.public() == current {
+        return Ok(key);
+    }
+    if let Some(text) = home.read_pending_key()? {
+        let pending = decode_key(&text, home.pending_key_path())?;
+        if pending.member == *me && pending.secret.public() == current {
+            home.commit_pending_key()?;
+            eprintln!(
+                "coi: finished an interrupted key rotation: {} now holds the new key",
+                escape(&home.key_path().display().to_string())
+            );
+            return Ok(pending);
+        }
+    }
+    Err(Error::Invalid(format!(
+        "{} does not hold your chain's current key (the chain was rotated to key {}); restore that key file",
+        escape(&home.key_path().display().to_string()),
+        &current.to_hex()[..16]
+    )))
+}
+
+fn rotate_key(home: &Home, a: RotateKeyArgs) -> Result<ExitCode> {
+    let mut store = home.open_store()?;
+    let me = identity(&store, home)?;
+    let old = signing_key(home, &store, &me)?;
+    if home.pending_key_path().exists() {
+        return Err(Error::Invalid(format!(
+            "{} exists but is not your chain's current key (a rotation that was never recorded?); move it away and try again",
+            escape(&home.pending_key_path().display().to_string())
+        )));
+    }
+    let pass = if a.no_passphrase {
+        None
+    } else {
+        Some(new_passphrase()?)
+    };
+    let new = KeyFile {
+        member: me,
+        secret: coi_ledger::SecretKey::generate(),
+    };
+    let text = new
+        .encode(pass.as_ref().map(|p| p.as_bytes()), KdfParams::DEFAULT)
+        .map_err(Error::Invalid)?;
+    // The new key is on disk before the chain names it, so no crash can leave a chain whose
+    // current key exists nowhere.
+    home.write_pending_key(&text)?;
+    let entry = match store.rotate_key(&old.secret, &me, &new.secret) {
+        Ok(e) => e,
+        Err(e) => {
+            home.discard_pending_key()?;
+            return Err(e);
+        }
+    };
+    home.commit_pending_key()?;
+    eprintln!(
+        "Rotated to key {}; member id unchanged ({})",
+        &new.secret.public().to_hex()[..16],
+        me.fingerprint()
+    );
     out(entry.id.to_hex())?;
     ok()
 }

@@ -206,7 +206,7 @@ impl Store {
     ///
     /// Reads the head and writes in one immediate transaction, so concurrent appends serialise.
     pub fn append(&mut self, key: &SecretKey, member: &MemberId, data: Data) -> Result<Entry> {
-        self.append_with(key, member, data, Timestamp::now)
+        self.append_with(key, member, move |_| data, Timestamp::now)
     }
 
     /// [`Store::append`] at a given time (tests, generators).
@@ -217,14 +217,40 @@ impl Store {
         data: Data,
         now: Timestamp,
     ) -> Result<Entry> {
-        self.append_with(key, member, data, move || now)
+        self.append_with(key, member, move |_| data, move || now)
+    }
+
+    /// Appends a `key-rotation` entry moving `member`'s chain from `old` to `new` (spec §6.9).
+    /// The proof binds the new key to the entry's seq, which is known only under the write lock.
+    pub fn rotate_key(
+        &mut self,
+        old: &SecretKey,
+        member: &MemberId,
+        new: &SecretKey,
+    ) -> Result<Entry> {
+        let (old_pub, new_pub) = (old.public(), new.public());
+        let m = *member;
+        self.append_with(
+            old,
+            member,
+            move |seq| {
+                let proof = new.sign(&crate::keys::key_accept_message(
+                    &m, &old_pub, &new_pub, seq,
+                ));
+                Data::KeyRotation(crate::entry::KeyRotation {
+                    new_key: new_pub.to_hex(),
+                    proof: proof.to_base64(),
+                })
+            },
+            Timestamp::now,
+        )
     }
 
     fn append_with(
         &mut self,
         key: &SecretKey,
         member: &MemberId,
-        data: Data,
+        data: impl FnOnce(u64) -> Data,
         now: impl FnOnce() -> Timestamp,
     ) -> Result<Entry> {
         let tx = self
@@ -260,6 +286,7 @@ impl Store {
                 (h.seq + 1, h.id)
             }
         };
+        let data = data(seq);
         if let Some(target) = data.own_target() {
             let live: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM live WHERE entry = ?1 AND member = ?2)",
@@ -281,6 +308,8 @@ impl Store {
             data,
         }
         .sign(key)?;
+        // Never store what a verifier would refuse (e.g. a rotation proof for the wrong seq).
+        entry.verify_signatures()?;
         insert_entry(&tx, &entry)?;
         tx.commit()?;
         Ok(entry)

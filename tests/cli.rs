@@ -728,3 +728,89 @@ fn verify_reads_standard_input() {
     let (code, _) = run(text.replace("Ada", "Adb"));
     assert_eq!(code, Some(1));
 }
+
+#[test]
+fn rotate_key_keeps_the_member_id_and_recovers_an_interrupted_rotation() {
+    let h = Home::init("Ada");
+    let me = h.coi(&["whoami", "--json"]).ok().json()["member"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    h.coi(&declare_args("item-1", "Acme")).ok();
+    let key = h.path.join("secret-key.json");
+    let old_key = std::fs::read(&key).unwrap();
+    let r = h.coi(&["rotate-key", "--no-passphrase"]).ok();
+    r.id();
+    assert!(r.stderr.contains("member id unchanged"), "{}", r.stderr);
+    assert_ne!(std::fs::read(&key).unwrap(), old_key);
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(!h.path.join("secret-key.json.new").exists());
+    let who = h.coi(&["whoami", "--json"]).ok().json();
+    assert_eq!(who["member"], me.as_str());
+    h.coi(&declare_args("item-2", "Beta")).ok();
+    let file = h.file("rotated.ledger");
+    h.coi(&["export", "-o", file.to_str().unwrap()]).ok();
+    let v = h
+        .coi(&["verify", "--json", file.to_str().unwrap()])
+        .ok()
+        .json();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["entries"], 4);
+    assert!(h.coi(&["log"]).ok().stdout.contains("key-rotation"));
+    let bob = Home::init("Bob");
+    bob.coi(&["import", file.to_str().unwrap()]).ok();
+
+    // The old key no longer signs for the chain: a clear error, nothing written.
+    let new_key = std::fs::read(&key).unwrap();
+    std::fs::write(&key, &old_key).unwrap();
+    h.coi(&declare_args("item-3", "Gamma"))
+        .code(2)
+        .err_has("does not hold your chain's current key");
+    assert_eq!(h.count(), 4);
+
+    // A crash after the rotation entry was stored but before the key file was replaced leaves
+    // the new key pending beside the old one: the next command finishes the rotation.
+    let pending = h.path.join("secret-key.json.new");
+    std::fs::write(&pending, &new_key).unwrap();
+    std::fs::set_permissions(&pending, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = h.coi(&declare_args("item-3", "Gamma")).ok();
+    assert!(
+        r.stderr.contains("finished an interrupted key rotation"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read(&key).unwrap(), new_key);
+    assert!(!pending.exists());
+
+    // Rotating to a passphrase-protected key; neither the passphrase nor the new secret is shown.
+    let r = h
+        .coi_env(&["rotate-key"], &[("COI_PASSPHRASE", "s3cret")])
+        .ok();
+    let text = std::fs::read(&key).unwrap();
+    assert!(String::from_utf8_lossy(&text).contains("argon2id"));
+    let kf = coi_ledger::KeyFile::decode(&text, Some(b"s3cret")).unwrap();
+    let fast = coi_ledger::KdfParams {
+        m_kib: 8192,
+        t: 1,
+        p: 1,
+    };
+    let plain: Value = serde_json::from_str(&kf.encode(None, fast).unwrap()).unwrap();
+    let seed = plain["secret"].as_str().unwrap().to_string();
+    assert_eq!(seed.len(), 64);
+    for out in [&r.stdout, &r.stderr] {
+        assert!(
+            !out.contains("s3cret") && !out.contains(&seed),
+            "secret in output: {out}"
+        );
+    }
+    h.coi_env(
+        &declare_args("item-4", "Delta"),
+        &[("COI_PASSPHRASE", "s3cret")],
+    )
+    .ok();
+    h.coi(&["export", "-o", file.to_str().unwrap()]).ok();
+    h.coi(&["verify", file.to_str().unwrap()]).ok();
+}
