@@ -414,7 +414,7 @@ fn load_key(home: &Home) -> Result<KeyFile> {
 }
 
 fn decode_key(text: &[u8], path: PathBuf) -> Result<KeyFile> {
-    let pass = if KeyFile::is_encrypted(&text) {
+    let pass = if KeyFile::is_encrypted(text) {
         Some(match std::env::var_os("COI_PASSPHRASE") {
             Some(p) => passphrase_from_env(p)?,
             None if io::stdin().is_terminal() => Zeroizing::new(
