@@ -773,6 +773,11 @@ fn resolve_member(store: &Store, s: &str) -> Result<MemberId> {
     }
 }
 
+/// Resolves an optional `--member` argument.
+fn member_arg(store: &Store, arg: Option<&str>) -> Result<Option<MemberId>> {
+    arg.map(|m| resolve_member(store, m)).transpose()
+}
+
 fn names(store: &Store) -> Result<std::collections::HashMap<MemberId, String>> {
     store.names()
 }
@@ -904,11 +909,7 @@ fn entry_json(e: &Entry) -> Value {
 
 fn log(home: &Home, a: LogArgs) -> Result<ExitCode> {
     let store = home.open_store()?;
-    let member = a
-        .member
-        .as_deref()
-        .map(|m| resolve_member(&store, m))
-        .transpose()?;
+    let member = member_arg(&store, a.member.as_deref())?;
     let entries = store.log(member.as_ref(), a.limit)?;
     let names = names(&store)?;
     for StoredEntry { entry: e, .. } in &entries {
@@ -964,11 +965,7 @@ fn show(home: &Home, a: ShowArgs) -> Result<ExitCode> {
 
 fn conflicts(home: &Home, a: ConflictsArgs) -> Result<ExitCode> {
     let store = home.open_store()?;
-    let member = a
-        .member
-        .as_deref()
-        .map(|m| resolve_member(&store, m))
-        .transpose()?;
+    let member = member_arg(&store, a.member.as_deref())?;
     let matter = a.matter.as_deref().map(parse_matter).transpose()?;
     let list = store.conflicts(member.as_ref(), matter.as_ref())?;
     let names = names(&store)?;
