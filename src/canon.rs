@@ -388,12 +388,7 @@ fn check_string(s: &str) -> Result<(), FormatError> {
 
 /// Whether `k` is an allowed object key: `[a-z][a-z0-9_]*`, at most 32 bytes.
 pub fn is_valid_key(k: &str) -> bool {
-    let b = k.as_bytes();
-    !b.is_empty()
-        && b.len() <= MAX_KEY_LEN
-        && b[0].is_ascii_lowercase()
-        && b.iter()
-            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+    is_valid_key_bytes(k.as_bytes())
 }
 
 /// Encodes a value in canonical form. The value must obey the value rules (as produced by
