@@ -1044,25 +1044,14 @@ fn bench_import(ctx: &Ctx, table: &mut Table) -> Result<Option<BenchHome>, Strin
     Ok(Some(BenchHome { dir, home }))
 }
 
-/// Prints SQLite's plan for the store's query statements (copied from `src/store.rs`), and
+/// Prints SQLite's plan for the store's query statements, and
 /// returns the steps that scan a whole table.
 fn query_plans(db: &Path) -> Result<Vec<String>, String> {
+    use coi_ledger::store::{QUERY_CONFLICTS_MATTER, QUERY_CONFLICTS_MEMBER, QUERY_LOG_MEMBER};
     const QUERIES: [(&str, &str); 3] = [
-        (
-            "conflicts --matter",
-            "SELECT e.line FROM matters x JOIN entries e ON e.id = x.entry
-             WHERE x.matter = ?1 AND (e.kind = 'no-conflict' OR e.id IN (SELECT entry FROM live)) AND (?2 IS NULL OR e.member = ?2)
-             UNION ALL
-             SELECT e.line FROM live l JOIN entries e ON e.id = l.entry WHERE l.standing = 1 AND (?2 IS NULL OR l.member = ?2)",
-        ),
-        (
-            "conflicts --member",
-            "SELECT e.line FROM live l JOIN entries e ON e.id = l.entry WHERE l.member = ?1",
-        ),
-        (
-            "log --member",
-            "SELECT rowid, line FROM (SELECT rowid, line, seq FROM entries WHERE member = ?1 ORDER BY seq DESC LIMIT ?2) ORDER BY seq",
-        ),
+        ("conflicts --matter", QUERY_CONFLICTS_MATTER),
+        ("conflicts --member", QUERY_CONFLICTS_MEMBER),
+        ("log --member", QUERY_LOG_MEMBER),
     ];
     let conn =
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)

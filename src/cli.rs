@@ -1212,11 +1212,21 @@ fn import(home: &Home, a: ImportArgs) -> Result<ExitCode> {
             .map(|h| h.seq);
         let bar = progress_bar(path);
         let name = path.display().to_string();
-        let r = store.import(reader, &name, coi_ledger::VerifyOptions::default(), |n| {
-            if let Some(b) = &bar {
-                b.set_position(n)
-            }
-        })?;
+        let size = std::fs::metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        let r = store.import_sized(
+            reader,
+            size,
+            &name,
+            coi_ledger::VerifyOptions::default(),
+            |n| {
+                if let Some(b) = &bar {
+                    b.set_position(n)
+                }
+            },
+        )?;
         if let Some(b) = bar {
             b.finish_and_clear();
         }

@@ -6,6 +6,7 @@
 //! chain; the database runs in WAL mode with `synchronous=FULL` so an acknowledged append survives
 //! power loss.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -22,8 +23,28 @@ use crate::keys::{MemberId, PublicKey, SecretKey};
 use crate::ledger::{verify_stream_known, VerifyOptions};
 
 /// The newest store schema this build knows (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
-const MIGRATIONS: [&str; 1] = [include_str!("../schema/store-001.sql")];
+pub const SCHEMA_VERSION: i64 = 2;
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../schema/store-001.sql"),
+    include_str!("../schema/store-002.sql"),
+];
+/// `coi conflicts --matter M [--member N]`: (target rowid, line) of the live declarations and
+/// no-conflict statements naming matter `?1`, then the live standing declarations; `?2` is a member
+/// number or NULL. Public so that the bench can check its plan.
+pub const QUERY_CONFLICTS_MATTER: &str =
+    "SELECT e.target, t.line FROM matters x JOIN entries e ON e.rowid = x.entry JOIN lines t ON t.rowid = e.rowid
+     WHERE x.matter = ?1 AND (e.kind = 'no-conflict' OR e.rowid IN (SELECT entry FROM live)) AND (?2 IS NULL OR e.member = ?2)
+     UNION ALL
+     SELECT e.target, t.line FROM live l JOIN entries e ON e.rowid = l.entry JOIN lines t ON t.rowid = e.rowid
+     WHERE l.standing = 1 AND (?2 IS NULL OR l.member = ?2)";
+/// `coi conflicts --member N`: (target rowid, line) of member number `?1`'s live declarations.
+pub const QUERY_CONFLICTS_MEMBER: &str =
+    "SELECT e.target, t.line FROM live l JOIN entries e ON e.rowid = l.entry JOIN lines t ON t.rowid = e.rowid WHERE l.member = ?1";
+/// `coi log --member N [-n K]`: (rowid, line) of member number `?1`'s last `?2` entries, newest
+/// first.
+pub const QUERY_LOG_MEMBER: &str =
+    "SELECT e.rowid, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid
+     WHERE e.member = ?1 ORDER BY e.seq DESC LIMIT ?2";
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -124,7 +145,18 @@ pub struct Current {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// An import switches to bulk mode after this many new entries at the least (see `Bulk`).
+    bulk_min: u64,
+    /// The least file size for an import without the write-ahead log ([`Store::import_sized`]).
+    bulk_journal_bytes: u64,
 }
+
+/// The least number of new entries after which an import defers index upkeep (see `Bulk`).
+pub const BULK_MIN: u64 = 10_000;
+/// The least size of a file whose import may skip the write-ahead log ([`Store::import_sized`]).
+pub const BULK_JOURNAL_BYTES: u64 = 8 << 20;
+/// A ledger line's typical size in bytes, to estimate a file's number of entries from its length.
+const LINE_BYTES: u64 = 600;
 
 impl Store {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
@@ -149,7 +181,12 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // Up to 64 MiB of page cache (allocated only as used): large imports touch every index.
         conn.pragma_update(None, "cache_size", -65536)?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            bulk_min: BULK_MIN,
+            bulk_journal_bytes: BULK_JOURNAL_BYTES,
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -172,6 +209,52 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Sets the number of new entries after which an import defers index upkeep, and the least
+    /// file size for an import without the write-ahead log (tests use small numbers to run every
+    /// path). What is stored does not depend on them.
+    #[doc(hidden)]
+    pub fn set_bulk_thresholds(&mut self, entries: u64, bytes: u64) {
+        self.bulk_min = entries.max(1);
+        self.bulk_journal_bytes = bytes;
+    }
+
+    /// Every row of every table, with members and entries named by id rather than by store-local
+    /// number, plus the schema and the journal mode: two stores holding the same facts give the
+    /// same text (tests).
+    #[doc(hidden)]
+    pub fn dump(&self) -> Result<String> {
+        const QUERIES: [&str; 9] = [
+            "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name",
+            "PRAGMA journal_mode",
+            "SELECT (SELECT count(*) FROM members), (SELECT count(*) FROM entries), (SELECT count(*) FROM lines),
+                    (SELECT count(*) FROM matters), (SELECT count(*) FROM live), (SELECT count(*) FROM forks)",
+            "SELECT member, key, head_seq, head_id, head_time, name FROM members ORDER BY member",
+            "SELECT e.rowid, e.id, m.member, e.seq, e.kind, e.time, t.id, l.line FROM entries e
+             JOIN members m ON m.no = e.member LEFT JOIN entries t ON t.rowid = e.target
+             JOIN lines l ON l.rowid = e.rowid ORDER BY e.rowid",
+            "SELECT x.matter, e.id FROM matters x JOIN entries e ON e.rowid = x.entry ORDER BY 1, 2",
+            "SELECT e.id, m.member, l.standing FROM live l JOIN entries e ON e.rowid = l.entry
+             JOIN members m ON m.no = l.member ORDER BY 1",
+            "SELECT * FROM forks ORDER BY member, seq, other_id",
+            "SELECT value FROM meta WHERE key = 'identity'",
+        ];
+        let mut out = String::new();
+        for sql in QUERIES {
+            let mut st = self.conn.prepare(sql)?;
+            let n = st.column_count();
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                for i in 0..n {
+                    let v: rusqlite::types::Value = r.get(i)?;
+                    out.push_str(&format!("{v:?}\t"));
+                }
+                out.push('\n');
+            }
+            out.push_str("--\n");
+        }
+        Ok(out)
     }
 
     /// The path of the database file.
@@ -289,8 +372,9 @@ impl Store {
         let data = data(seq);
         if let Some(target) = data.own_target() {
             let live: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM live WHERE entry = ?1 AND member = ?2)",
-                params![target.as_bytes(), member.as_bytes()],
+                "SELECT EXISTS (SELECT 1 FROM live l JOIN entries e ON e.rowid = l.entry JOIN members m ON m.no = l.member
+                 WHERE e.idp = ?1 AND e.id = ?2 AND m.member = ?3)",
+                params![&target.as_bytes()[..8], target.as_bytes(), member.as_bytes()],
                 |r| r.get(0),
             )?;
             if !live {
@@ -326,21 +410,99 @@ impl Store {
         options: VerifyOptions,
         progress: impl FnMut(u64),
     ) -> Result<ImportReport> {
+        self.import_sized(reader, None, source, options, progress)
+    }
+
+    /// [`Store::import`] of a stream of about `size` bytes (a file's length), which lets a large
+    /// import into a smaller store skip the write-ahead log.
+    ///
+    /// In WAL mode every page of a large import is written twice: to the log during the import and
+    /// again into the database by the checkpoint at commit. When the import is expected to at least
+    /// double the store, and no other connection has the database open, the import runs with a
+    /// rollback journal instead (new pages are written once, and still all or nothing: a crash
+    /// leaves a journal that rolls the import back on the next open), and the store returns to WAL
+    /// mode afterwards. Meanwhile, other processes wait for the import as they would for any writer.
+    pub fn import_sized<R: BufRead>(
+        &mut self,
+        reader: R,
+        size: Option<u64>,
+        source: &str,
+        options: VerifyOptions,
+        progress: impl FnMut(u64),
+    ) -> Result<ImportReport> {
+        let rollback = match size {
+            Some(bytes) if bytes >= self.bulk_journal_bytes => {
+                let rows: u64 = self.conn.query_row(
+                    "SELECT coalesce(max(rowid), 0) FROM entries",
+                    [],
+                    |r| r.get(0),
+                )?;
+                bytes.div_ceil(LINE_BYTES) >= rows && self.leave_wal()?
+            }
+            _ => false,
+        };
+        let result = self.import_inner(reader, source, options, progress);
+        if rollback {
+            // If another process has opened the database meanwhile, this waits for it like any
+            // writer; should it still fail, the next open returns the store to WAL mode.
+            let back = self
+                .conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0));
+            if result.is_ok() {
+                back?;
+            }
+        }
+        result
+    }
+
+    /// Leaves WAL mode for a rollback journal if no other connection has the database open,
+    /// without waiting for one. Returns whether it did.
+    fn leave_wal(&mut self) -> Result<bool> {
+        self.conn.busy_timeout(Duration::ZERO)?;
+        let mode = self
+            .conn
+            .pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get::<_, String>(0));
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(mode.is_ok_and(|m| m.eq_ignore_ascii_case("delete")))
+    }
+
+    fn import_inner<R: BufRead>(
+        &mut self,
+        reader: R,
+        source: &str,
+        options: VerifyOptions,
+        progress: impl FnMut(u64),
+    ) -> Result<ImportReport> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // The store's heads before the import, to tell held, new, stale and forked entries apart.
-        let initial: HashMap<MemberId, u64> = {
-            let mut st = tx.prepare("SELECT member, head_seq FROM members")?;
-            let rows = st.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, u64>(1)?)))?;
+        // The store's members (number, head seq) before the import, to tell held, new, stale and
+        // forked entries apart.
+        let initial: HashMap<MemberId, (i64, u64)> = {
+            let mut st = tx.prepare("SELECT no, member, head_seq FROM members")?;
+            let rows = st.query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, u64>(2)?,
+                ))
+            })?;
             let mut m = HashMap::new();
             for row in rows {
-                let (member, seq) = row?;
-                m.insert(hash(&member)?, seq);
+                let (no, member, seq) = row?;
+                m.insert(hash(&member)?, (no, seq));
             }
             m
         };
         let mut heads = initial.clone();
+        let first_new_row: i64 =
+            tx.query_row("SELECT coalesce(max(rowid), 0) + 1 FROM entries", [], |r| {
+                r.get(0)
+            })?;
+        // Once the import has added as many entries as the store held (and at least BULK_MIN),
+        // index upkeep moves to the end (see `Bulk`).
+        let bulk_after = (first_new_row as u64).max(self.bulk_min);
+        let bulk: RefCell<Option<Bulk>> = RefCell::new(None);
         let mut pending: HashMap<MemberId, PendingHead> = HashMap::new();
         let mut diverged: HashMap<MemberId, u64> = HashMap::new();
         let mut forks = Vec::new();
@@ -348,29 +510,41 @@ impl Store {
         let mut held = 0u64;
         let detected = Timestamp::now();
         let verification = {
-            let mut lookup =
-                tx.prepare_cached("SELECT id, line FROM entries WHERE member = ?1 AND seq = ?2")?;
-            let mut same_line =
-                tx.prepare_cached("SELECT line = ?3 FROM entries WHERE member = ?1 AND seq = ?2")?;
+            // The held entry at (member number, seq), which the store held before the import.
+            let held_row = |no: i64, seq: u64| -> Result<(Vec<u8>, String)> {
+                let by_row = bulk
+                    .borrow()
+                    .as_ref()
+                    .map(|b| b.rows.get(&(no, seq)).copied());
+                if let Some(Some(rowid)) = by_row {
+                    let mut st =
+                        tx.prepare_cached("SELECT e.id, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid WHERE e.rowid = ?1")?;
+                    return Ok(st.query_row([rowid], |r| Ok((r.get(0)?, r.get(1)?)))?);
+                }
+                // Without the bulk map, through the (member, seq) index; with it, a scan for an
+                // entry the map lacks (not held before the import, which the chain walk prevents).
+                let mut st = tx
+                    .prepare_cached("SELECT e.id, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid WHERE e.member = ?1 AND e.seq = ?2")?;
+                Ok(st.query_row(params![no, seq], |r| Ok((r.get(0)?, r.get(1)?)))?)
+            };
             // A line byte-identical to one the store holds was verified when it was stored: its
             // signatures need no second check. The member and seq read here are only a hint; the
             // byte comparison decides.
             let known = |line: &[u8]| -> bool {
+                if initial.is_empty() {
+                    return false;
+                }
                 let Some((member, seq)) = tail_hint(line) else {
                     return false;
                 };
-                if initial.get(&member).map_or(true, |h| seq > *h) {
+                let Some(&(no, head)) = initial.get(&member) else {
+                    return false;
+                };
+                if seq > head {
                     return false;
                 }
                 // tail_hint succeeded, so the line is UTF-8; compare as TEXT (a BLOB never equals TEXT).
-                let Ok(text) = std::str::from_utf8(line) else {
-                    return false;
-                };
-                same_line
-                    .query_row(params![member.as_bytes(), seq, text], |r| {
-                        r.get::<_, bool>(0)
-                    })
-                    .unwrap_or(false)
+                held_row(no, seq).is_ok_and(|(_, held)| held.as_bytes() == line)
             };
             verify_stream_known(
                 reader,
@@ -380,12 +554,14 @@ impl Store {
                     if diverged.contains_key(&e.member) {
                         return Ok(());
                     }
-                    let store_head = heads.get(&e.member).copied().unwrap_or(0);
+                    let (no, store_head) = match heads.get(&e.member) {
+                        Some(&h) => h,
+                        // First entry of a member the store does not know: numbering it writes
+                        // its head now; the final head is written after the file.
+                        None => (write_head(&tx, &e.member, &head_after(e)?, None)?, 0),
+                    };
                     if e.seq <= store_head {
-                        let (id, line): (Vec<u8>, String) = lookup
-                            .query_row(params![e.member.as_bytes(), e.seq], |r| {
-                                Ok((r.get(0)?, r.get(1)?))
-                            })?;
+                        let (id, line) = held_row(no, e.seq)?;
                         if id.as_slice() == e.id.as_bytes() {
                             held += 1;
                         } else {
@@ -402,8 +578,11 @@ impl Store {
                             diverged.insert(e.member, e.seq);
                         }
                     } else {
-                        insert_rows(&tx, e)?;
-                        heads.insert(e.member, e.seq);
+                        if added == bulk_after {
+                            *bulk.borrow_mut() = Some(Bulk::begin(&tx, first_new_row)?);
+                        }
+                        insert_rows(&tx, e, no, bulk.borrow_mut().as_mut())?;
+                        heads.insert(e.member, (no, e.seq));
                         let p = pending.entry(e.member).or_default();
                         p.update(e)?;
                         added += 1;
@@ -430,7 +609,7 @@ impl Store {
         let mut stale = Vec::new();
         if verification.valid {
             for m in &verification.members {
-                let before = initial.get(&m.member).copied().unwrap_or(0);
+                let before = initial.get(&m.member).map_or(0, |h| h.1);
                 if m.head_seq < before && !diverged.contains_key(&m.member) {
                     stale.push(Stale {
                         member: m.member,
@@ -442,6 +621,9 @@ impl Store {
         }
         let merged = verification.valid && forks.is_empty() && refused.is_none();
         if merged {
+            if let Some(b) = bulk.into_inner() {
+                b.finish(&tx)?;
+            }
             tx.commit()?;
         } else {
             tx.rollback()?;
@@ -512,7 +694,7 @@ impl Store {
     pub fn fork_proof(&self, fork: &ForkRecord, out: &mut dyn Write) -> Result<()> {
         let mut st = self
             .conn
-            .prepare("SELECT line FROM entries WHERE member = ?1 AND seq < ?2 ORDER BY seq")?;
+            .prepare("SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid WHERE e.member = (SELECT no FROM members WHERE member = ?1) AND e.seq < ?2 ORDER BY e.seq")?;
         let mut rows = st.query(params![fork.member.as_bytes(), fork.seq])?;
         let io = |e| Error::io("fork proof", e);
         while let Some(r) = rows.next()? {
@@ -596,10 +778,12 @@ impl Store {
         lo.resize(32, 0);
         hi.resize(32, 0xff);
         let mut st = self.conn.prepare_cached(
-            "SELECT rowid, line FROM entries WHERE id >= ?1 AND id <= ?2 LIMIT 2",
+            "SELECT e.rowid, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid WHERE e.idp >= ?1 AND e.idp <= ?2 AND e.id >= ?3 AND e.id <= ?4 LIMIT 2",
         )?;
         let rows: Vec<(i64, String)> = st
-            .query_map(params![lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map(params![&lo[..8], &hi[..8], lo, hi], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         match rows.len() {
             0 => Err(Error::NotFound(crate::display::escape(p))),
@@ -624,14 +808,18 @@ impl Store {
         let limit = limit.map(|l| l as i64).unwrap_or(-1);
         let rows: Vec<(i64, String)> = match member {
             Some(m) => {
-                let mut st = self.conn.prepare_cached("SELECT rowid, line FROM (SELECT rowid, line, seq FROM entries WHERE member = ?1 ORDER BY seq DESC LIMIT ?2) ORDER BY seq")?;
-                let r = st
-                    .query_map(params![m.as_bytes(), limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+                let Some(no) = member_no(&self.conn, m)? else {
+                    return Ok(Vec::new());
+                };
+                let mut st = self.conn.prepare_cached(QUERY_LOG_MEMBER)?;
+                let mut r: Vec<(i64, String)> = st
+                    .query_map(params![no, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect::<rusqlite::Result<_>>()?;
+                r.reverse();
                 r
             }
             None => {
-                let mut st = self.conn.prepare_cached("SELECT rowid, line FROM (SELECT rowid, line FROM entries ORDER BY rowid DESC LIMIT ?1) ORDER BY rowid")?;
+                let mut st = self.conn.prepare_cached("SELECT rowid, line FROM (SELECT rowid, line FROM lines ORDER BY rowid DESC LIMIT ?1) ORDER BY rowid")?;
                 let r = st
                     .query_map(params![limit], |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect::<rusqlite::Result<_>>()?;
@@ -656,54 +844,47 @@ impl Store {
         member: Option<&MemberId>,
         matter: Option<&crate::entry::Matter>,
     ) -> Result<Vec<Current>> {
-        let mut lines: Vec<String> = Vec::new();
-        match (member, matter) {
-            (_, Some(m)) => {
-                let mut st = self.conn.prepare_cached(
-                    "SELECT e.line FROM matters x JOIN entries e ON e.id = x.entry
-                     WHERE x.matter = ?1 AND (e.kind = 'no-conflict' OR e.id IN (SELECT entry FROM live)) AND (?2 IS NULL OR e.member = ?2)
-                     UNION ALL
-                     SELECT e.line FROM live l JOIN entries e ON e.id = l.entry WHERE l.standing = 1 AND (?2 IS NULL OR l.member = ?2)",
-                )?;
-                let r = st
-                    .query_map(
-                        params![m.as_str(), member.map(|x| x.as_bytes().to_vec())],
-                        |r| r.get(0),
-                    )?
-                    .collect::<rusqlite::Result<Vec<String>>>()?;
-                lines.extend(r);
-            }
-            (Some(mem), None) => {
-                let mut st = self.conn.prepare_cached("SELECT e.line FROM live l JOIN entries e ON e.id = l.entry WHERE l.member = ?1")?;
-                let r = st
-                    .query_map([mem.as_bytes()], |r| r.get(0))?
-                    .collect::<rusqlite::Result<Vec<String>>>()?;
-                lines.extend(r);
-            }
-            (None, None) => {
-                let mut st = self
-                    .conn
-                    .prepare_cached("SELECT e.line FROM live l JOIN entries e ON e.id = l.entry")?;
-                let r = st
-                    .query_map([], |r| r.get(0))?
-                    .collect::<rusqlite::Result<Vec<String>>>()?;
-                lines.extend(r);
-            }
-        }
-        let mut out = Vec::with_capacity(lines.len());
+        let no = match member {
+            Some(m) => match member_no(&self.conn, m)? {
+                Some(no) => Some(no),
+                None => return Ok(Vec::new()),
+            },
+            None => None,
+        };
+        // (the entry's target rowid, its line)
+        let rows: Vec<(Option<i64>, String)> = match (no, matter) {
+            (_, Some(m)) => self
+                .conn
+                .prepare_cached(QUERY_CONFLICTS_MATTER)?
+                .query_map(params![m.as_str(), no], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?,
+            (Some(no), None) => self
+                .conn
+                .prepare_cached(QUERY_CONFLICTS_MEMBER)?
+                .query_map([no], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?,
+            (None, None) => self
+                .conn
+                .prepare_cached(
+                    "SELECT e.target, t.line FROM live l JOIN entries e ON e.rowid = l.entry JOIN lines t ON t.rowid = e.rowid",
+                )?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?,
+        };
+        let mut out = Vec::with_capacity(rows.len());
         let mut prior = self
             .conn
-            .prepare_cached("SELECT target FROM entries WHERE id = ?1")?;
-        for line in lines {
+            .prepare_cached("SELECT id, target FROM entries WHERE rowid = ?1")?;
+        for (target, line) in rows {
             let entry = parse_stored(&line)?;
             let mut replaces = Vec::new();
-            let mut cursor = entry.data.own_target().copied();
+            let mut cursor = target;
+            // Follow the amendment chain back to the original declaration.
             while let Some(t) = cursor {
-                replaces.push(t);
-                // Follow the amendment chain back to the original declaration.
-                let next: Option<Option<Vec<u8>>> =
-                    prior.query_row([t.as_bytes()], |r| r.get(0)).optional()?;
-                cursor = next.flatten().map(|b| hash(&b)).transpose()?;
+                let (id, next): (Vec<u8>, Option<i64>) =
+                    prior.query_row([t], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                replaces.push(hash(&id)?);
+                cursor = next;
                 if replaces.len() > 100_000 {
                     return Err(Error::Corrupt("amendment chain does not end".into()));
                 }
@@ -717,22 +898,24 @@ impl Store {
     /// Writes the chains of `members` (all members if `None`) in order of arrival, one line each.
     /// Returns the number of lines written.
     pub fn export(&self, members: Option<&[MemberId]>, out: &mut dyn Write) -> Result<u64> {
-        let wanted: Option<std::collections::HashSet<[u8; 32]>> =
-            members.map(|m| m.iter().map(|x| *x.as_bytes()).collect());
+        let wanted: Option<std::collections::HashSet<i64>> = match members {
+            Some(ms) => {
+                let mut set = std::collections::HashSet::new();
+                for m in ms {
+                    set.extend(member_no(&self.conn, m)?);
+                }
+                Some(set)
+            }
+            None => None,
+        };
         let mut st = self
             .conn
-            .prepare("SELECT member, line FROM entries ORDER BY rowid")?;
+            .prepare("SELECT e.member, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid ORDER BY e.rowid")?;
         let mut rows = st.query([])?;
         let mut n = 0;
         while let Some(r) = rows.next()? {
             if let Some(w) = &wanted {
-                let m: Vec<u8> = r.get(0)?;
-                if !m
-                    .as_slice()
-                    .try_into()
-                    .map(|a: [u8; 32]| w.contains(&a))
-                    .unwrap_or(false)
-                {
+                if !w.contains(&r.get::<_, i64>(0)?) {
                     continue;
                 }
             }
@@ -764,7 +947,7 @@ impl Store {
         }
         let mut st = self
             .conn
-            .prepare("SELECT line FROM entries ORDER BY member, seq")?;
+            .prepare("SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid ORDER BY e.member, e.seq")?;
         let mut rows = st.query([])?;
         let mut buf = Vec::new();
         while let Some(r) = rows.next()? {
@@ -845,7 +1028,7 @@ struct PendingHead {
 
 impl PendingHead {
     fn update(&mut self, e: &Entry) -> Result<()> {
-        self.head = Some((next_key(e)?, e.seq, e.id, e.time.as_str().to_string()));
+        self.head = Some(head_after(e)?);
         if let Data::Profile(p) = &e.data {
             self.name = Some(p.name.clone());
         }
@@ -853,12 +1036,13 @@ impl PendingHead {
     }
 }
 
-/// The member's current key after entry `e`.
-fn next_key(e: &Entry) -> Result<PublicKey> {
-    Ok(match &e.data {
+/// The member's head after entry `e`: current key, seq, id, time.
+fn head_after(e: &Entry) -> Result<(PublicKey, u64, EntryId, String)> {
+    let key = match &e.data {
         Data::KeyRotation(k) => PublicKey::from_hex(&k.new_key)?,
         _ => e.key,
-    })
+    };
+    Ok((key, e.seq, e.id, e.time.as_str().to_string()))
 }
 
 /// Reads the envelope's member and seq from the end of a line without parsing it (they are the
@@ -872,59 +1056,172 @@ fn tail_hint(line: &[u8]) -> Option<(MemberId, u64)> {
     Some((member, digits.parse().ok()?))
 }
 
+/// Writes (inserting or updating) a member's head and returns the member's number.
 fn write_head(
-    tx: &Transaction<'_>,
+    conn: &Connection,
     member: &MemberId,
     (key, seq, id, time): &(PublicKey, u64, EntryId, String),
     name: Option<&str>,
-) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO members (member, key, head_seq, head_id, head_time, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (member) DO UPDATE SET key = excluded.key, head_seq = excluded.head_seq, head_id = excluded.head_id,
-           head_time = excluded.head_time, name = coalesce(excluded.name, members.name)",
-    )?
-    .execute(params![member.as_bytes(), key.to_bytes(), seq, id.as_bytes(), time, name])?;
-    Ok(())
+) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO members (member, key, head_seq, head_id, head_time, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (member) DO UPDATE SET key = excluded.key, head_seq = excluded.head_seq, head_id = excluded.head_id,
+               head_time = excluded.head_time, name = coalesce(excluded.name, members.name)
+             RETURNING no",
+        )?
+        .query_row(
+            params![member.as_bytes(), key.to_bytes(), seq, id.as_bytes(), time, name],
+            |r| r.get(0),
+        )?)
+}
+
+/// The member's number in this store, if it holds any of the member's chain.
+fn member_no(conn: &Connection, member: &MemberId) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT no FROM members WHERE member = ?1")?
+        .query_row([member.as_bytes()], |r| r.get(0))
+        .optional()?)
+}
+
+/// The rowid of the entry with id `id`, if held.
+fn entry_rowid(conn: &Connection, id: &EntryId) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT rowid FROM entries WHERE idp = ?1 AND id = ?2")?
+        .query_row(params![&id.as_bytes()[..8], id.as_bytes()], |r| r.get(0))
+        .optional()?)
 }
 
 /// Writes a verified entry and updates the derived tables. The caller holds the transaction and
 /// has checked that the entry extends the member's chain.
 fn insert_entry(tx: &Transaction<'_>, e: &Entry) -> Result<()> {
-    insert_rows(tx, e)?;
     let name = match &e.data {
         Data::Profile(p) => Some(p.name.as_str()),
         _ => None,
     };
-    write_head(
-        tx,
-        &e.member,
-        &(next_key(e)?, e.seq, e.id, e.time.as_str().to_string()),
-        name,
-    )
+    let no = write_head(tx, &e.member, &head_after(e)?, name)?;
+    insert_rows(tx, e, no, None)
 }
 
-/// Writes the entry's own rows (entries, matters, live), not the member's head.
-fn insert_rows(tx: &Transaction<'_>, e: &Entry) -> Result<()> {
-    let target = e.data.own_target().map(|t| t.as_bytes().to_vec());
-    tx.prepare_cached("INSERT INTO entries (id, member, seq, kind, time, target, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
-        .execute(params![e.id.as_bytes(), e.member.as_bytes(), e.seq, e.kind(), e.time.as_str(), target, e.line])?;
-    for m in e.data.matters() {
-        tx.prepare_cached("INSERT OR IGNORE INTO matters (matter, entry) VALUES (?1, ?2)")?
-            .execute(params![m.as_str(), e.id.as_bytes()])?;
+/// Writes the entry's own rows (entries, matters, live), not the member's head. `no` is the
+/// member's number.
+fn insert_rows(
+    tx: &Transaction<'_>,
+    e: &Entry,
+    no: i64,
+    mut bulk: Option<&mut Bulk>,
+) -> Result<()> {
+    // The chain rules make a target a live declaration earlier in the member's chain, so it is held.
+    let target = match e.data.own_target() {
+        None => None,
+        Some(t) => {
+            let rowid = match bulk.as_mut() {
+                Some(b) => b.live.remove(t),
+                None => entry_rowid(tx, t)?,
+            };
+            Some(rowid.ok_or_else(|| {
+                Error::Corrupt(format!(
+                    "target {} of a verified entry is not held",
+                    t.fingerprint()
+                ))
+            })?)
+        }
+    };
+    tx.prepare_cached(
+        "INSERT INTO entries (id, member, seq, kind, time, target) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        e.id.as_bytes(),
+        no,
+        e.seq,
+        e.kind(),
+        e.time.as_str(),
+        target
+    ])?;
+    let rowid = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO lines (rowid, line) VALUES (?1, ?2)")?
+        .execute(params![rowid, e.line])?;
+    let mut matters = e.data.matters();
+    matters.sort_unstable_by_key(|m| m.as_str());
+    matters.dedup_by_key(|m| m.as_str());
+    for m in matters {
+        tx.prepare_cached("INSERT INTO matters (matter, entry) VALUES (?1, ?2)")?
+            .execute(params![m.as_str(), rowid])?;
     }
-    if let Some(t) = e.data.own_target() {
+    if let Some(t) = target {
         tx.prepare_cached("DELETE FROM live WHERE entry = ?1")?
-            .execute([t.as_bytes()])?;
+            .execute([t])?;
     }
     if let Some(d) = e.data.declaration() {
         tx.prepare_cached("INSERT INTO live (entry, member, standing) VALUES (?1, ?2, ?3)")?
-            .execute(params![
-                e.id.as_bytes(),
-                e.member.as_bytes(),
-                d.scope == Scope::Standing
-            ])?;
+            .execute(params![rowid, no, d.scope == Scope::Standing])?;
+        if let Some(b) = bulk {
+            b.live.insert(e.id, rowid);
+        }
     }
     Ok(())
+}
+
+/// Bulk mode of a large import: the secondary indexes of entries, matters and live are dropped, rows
+/// are appended without index upkeep, and the indexes are rebuilt (sorted, in one pass each) before
+/// the commit. All in the import's transaction: a failed import rolls the drop back too. Lookups the
+/// import still needs go through the maps below instead of the dropped indexes.
+struct Bulk {
+    /// The dropped indexes' `CREATE INDEX` statements, as the schema holds them.
+    indexes: Vec<String>,
+    /// (member number, seq) to rowid of each entry held before the import.
+    rows: HashMap<(i64, u64), i64>,
+    /// Live declarations' rowids by id: an amendment's, withdrawal's or retraction's target is one.
+    live: HashMap<EntryId, i64>,
+}
+
+impl Bulk {
+    /// Enters bulk mode. `first_new_row` is the first rowid the import wrote.
+    fn begin(tx: &Transaction<'_>, first_new_row: i64) -> Result<Bulk> {
+        let mut rows = HashMap::new();
+        {
+            let mut st = tx.prepare("SELECT member, seq, rowid FROM entries WHERE rowid < ?1")?;
+            let mut q = st.query([first_new_row])?;
+            while let Some(r) = q.next()? {
+                rows.insert((r.get(0)?, r.get(1)?), r.get(2)?);
+            }
+        }
+        let mut live = HashMap::new();
+        {
+            let mut st =
+                tx.prepare("SELECT e.id, l.entry FROM live l JOIN entries e ON e.rowid = l.entry")?;
+            let mut q = st.query([])?;
+            while let Some(r) = q.next()? {
+                live.insert(hash(&r.get::<_, Vec<u8>>(0)?)?, r.get(1)?);
+            }
+        }
+        let named: Vec<(String, String)> = tx
+            .prepare(
+                "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL
+                 AND tbl_name IN ('entries', 'matters', 'live') ORDER BY name",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut indexes = Vec::with_capacity(named.len());
+        for (name, sql) in named {
+            tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+            indexes.push(sql);
+        }
+        Ok(Bulk {
+            indexes,
+            rows,
+            live,
+        })
+    }
+
+    /// Rebuilds the dropped indexes. A UNIQUE index fails to build, and the import with it, if the
+    /// rows break it.
+    fn finish(self, tx: &Transaction<'_>) -> Result<()> {
+        for sql in &self.indexes {
+            tx.execute_batch(sql)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,13 @@
 //! - Export: `child_exporter` rewrites one file with `home::write_atomic`, alternating between two
 //!   different contents; after each kill the file is exactly one of the two, never a part.
 //!
+//! - Bulk import: `child_importer` imports a 3,000-entry file into a store holding its first 200
+//!   lines, in bulk mode with a rollback journal; after each kill the store passes the integrity
+//!   check and is exactly the store before or after the import (compared with `Store::dump`).
+//!
 //! The random delays come from COI_CRASH_SEED if set (printed either way, to replay a failure).
+
+mod support_trust;
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -282,4 +288,110 @@ fn an_export_killed_at_random_moments_is_always_the_whole_old_or_new_file() {
     );
     // Both versions were seen, so kills did land between and during writes.
     assert!(saw_a > 0 && saw_b > 0, "old {saw_a}, new {saw_b}");
+}
+
+// ------------------------------------------------------------------------------------------------
+// Bulk import
+// ------------------------------------------------------------------------------------------------
+
+const IMPORT_ENV: &str = "COI_CRASH_IMPORT";
+
+/// The child: imports the ledger next to the store named by COI_CRASH_IMPORT (`<store>.ledger`)
+/// in bulk mode with a rollback journal (thresholds lowered so a small file takes those paths),
+/// then prints `DONE`.
+#[test]
+#[ignore = "child process of crash tests"]
+fn child_importer() {
+    let Some(path) = std::env::var_os(IMPORT_ENV) else {
+        return;
+    };
+    let path = PathBuf::from(path);
+    let bytes = std::fs::read(path.with_extension("ledger")).expect("ledger");
+    let mut store = Store::open(&path).expect("open store");
+    store.set_bulk_thresholds(100, 1);
+    let r = store
+        .import_sized(
+            bytes.as_slice(),
+            Some(bytes.len() as u64),
+            "crash",
+            coi_ledger::VerifyOptions::default(),
+            |_| {},
+        )
+        .expect("import");
+    assert!(r.merged);
+    println!("DONE");
+}
+
+#[test]
+fn a_bulk_import_killed_at_random_moments_is_all_or_nothing() {
+    let n = kills() / 4;
+    let mut rng = Rng::from_env();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let l = support_trust::build_ledger(21, 0, 4, 3000);
+    // The store before: the first 200 lines. After: all of them.
+    let base = dir.path().join("base.sqlite");
+    let (before, after) = {
+        let mut s = Store::open(&base).expect("base");
+        let first = support_trust::join(l.lines[..200].iter().map(String::as_str));
+        let import = |s: &mut Store, b: &[u8]| {
+            s.import(b, "t", coi_ledger::VerifyOptions::default(), |_| {})
+                .expect("import")
+                .merged
+        };
+        assert!(import(&mut s, &first));
+        let before = s.dump().expect("dump");
+        let full = dir.path().join("full.sqlite");
+        let mut f = Store::open(&full).expect("full");
+        assert!(import(&mut f, &l.bytes()));
+        (before, f.dump().expect("dump"))
+    };
+    // How long an uninterrupted child takes, to spread the kills over it.
+    let run = |cycle: usize| -> PathBuf {
+        let p = dir.path().join(format!("s{cycle}.sqlite"));
+        std::fs::copy(&base, &p).expect("copy store");
+        std::fs::write(p.with_extension("ledger"), l.bytes()).expect("ledger");
+        p
+    };
+    let p = run(usize::MAX);
+    let t = Instant::now();
+    let child = spawn_child("child_importer", (IMPORT_ENV, &p));
+    let out = child.wait_with_output().expect("child");
+    let full_run = t.elapsed();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("DONE"));
+    assert_eq!(Store::open(&p).expect("open").dump().expect("dump"), after);
+    let t0 = Instant::now();
+    let (mut saw_before, mut saw_after) = (0, 0);
+    for cycle in 0..n {
+        let p = run(cycle);
+        let child = spawn_child("child_importer", (IMPORT_ENV, &p));
+        let delay = Duration::from_micros(rng.below(full_run.as_micros() as u64 * 6 / 5));
+        let out = kill_after(child, delay);
+        let store = Store::open(&p).expect("reopen after kill");
+        let problems = store.check_integrity().expect("integrity check");
+        assert!(
+            problems.is_empty(),
+            "kill {cycle} after {delay:?}: {problems:?}"
+        );
+        let got = store.dump().expect("dump");
+        if got == before {
+            assert!(
+                !out.contains("DONE"),
+                "kill {cycle}: an acknowledged import was lost"
+            );
+            saw_before += 1;
+        } else if got == after {
+            saw_after += 1;
+        } else {
+            panic!(
+                "kill {cycle} after {delay:?}: the store is neither before nor after the import"
+            );
+        }
+        drop(store);
+        let _ = std::fs::remove_file(&p);
+    }
+    eprintln!(
+        "bulk import: {n} SIGKILLs in {:?} (an import takes {full_run:?}); before {saw_before} / after {saw_after} times, never partial",
+        t0.elapsed()
+    );
+    assert!(saw_before > 0, "no kill landed during an import");
 }
