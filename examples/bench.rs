@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench -- [--entries N] [--members M] [--seed S] [--quick]
-//!     [--rounds R] [--dir DIR] [--file LEDGER] [--enforce] [--store-only]
+//!     [--rounds R] [--dir DIR] [--file LEDGER] [--enforce] [--store-only] [--verify-only]
 //! ```
 //!
 //! Every figure is printed next to its reference, measured in the same run on the same data, and
@@ -26,7 +26,7 @@
 //!
 //! `--quick` (20,000 entries, 50 members) is the CI smoke test. `--enforce` exits with status 1
 //! when a target is missed (off by default: shared CI machines are noisy). `--store-only` skips
-//! the verify and memory sections.
+//! the verify and memory sections, `--verify-only` the store sections.
 //!
 //! The ledger is generated deterministically (`examples/support/ledger_gen.rs`) into `--dir`
 //! (default: `$TMPDIR/coi-bench`) and reused by later runs with the same parameters.
@@ -50,7 +50,7 @@ const MAX_VERIFY_RSS: u64 = 64 << 20;
 /// Lines of the file used for the bare verify_strict figure (sampled evenly over the file).
 const BARE_SAMPLE: usize = 100_000;
 
-const USAGE: &str = "usage: bench [--entries N] [--members M] [--seed S] [--quick] [--rounds R] [--dir DIR] [--file LEDGER] [--enforce] [--store-only]\n       bench --verify-child LEDGER [--threads N]";
+const USAGE: &str = "usage: bench [--entries N] [--members M] [--seed S] [--quick] [--rounds R] [--dir DIR] [--file LEDGER] [--enforce] [--store-only] [--verify-only]\n       bench --verify-child LEDGER [--threads N]";
 
 #[derive(Debug, Clone)]
 struct Args {
@@ -64,6 +64,8 @@ struct Args {
     enforce: bool,
     /// Only the store sections (import, queries, append).
     store_only: bool,
+    /// Only the verify sections (verify, memory).
+    verify_only: bool,
     verify_child: Option<PathBuf>,
     threads: Option<usize>,
 }
@@ -79,6 +81,7 @@ fn parse_args() -> Result<Args, String> {
         file: None,
         enforce: false,
         store_only: false,
+        verify_only: false,
         verify_child: None,
         threads: None,
     };
@@ -99,6 +102,7 @@ fn parse_args() -> Result<Args, String> {
             "--quick" => a.quick = true,
             "--enforce" => a.enforce = true,
             "--store-only" => a.store_only = true,
+            "--verify-only" => a.verify_only = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -329,12 +333,14 @@ fn run(args: &Args) -> Result<bool, String> {
         bench_verify(&ctx, &mut table)?;
         bench_verify_memory(&ctx, &mut table)?;
     }
-    let picks = pick_from_ledger(&ctx.ledger, ctx.entries)?;
-    let home = bench_import(&ctx, &mut table)?;
-    bench_queries(&ctx, home.as_ref(), &picks, &mut table)?;
-    bench_append(&ctx, home.as_ref(), &picks, &mut table)?;
-    // The home (with the imported store) is deleted here, before the table is printed.
-    drop(home);
+    if !ctx.args.verify_only {
+        let picks = pick_from_ledger(&ctx.ledger, ctx.entries)?;
+        let home = bench_import(&ctx, &mut table)?;
+        bench_queries(&ctx, home.as_ref(), &picks, &mut table)?;
+        bench_append(&ctx, home.as_ref(), &picks, &mut table)?;
+        // The home (with the imported store) is deleted here, before the table is printed.
+        drop(home);
+    }
 
     println!();
     println!(

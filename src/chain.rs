@@ -342,10 +342,7 @@ impl ChainVerifier {
         ]);
         st.next_seq += 1;
         st.head = e.id;
-        match &mut st.last_time {
-            Some(t) => t.assign(&e.time),
-            None => st.last_time = Some(e.time.clone()),
-        }
+        st.last_time = Some(e.time);
         st.entries += 1;
         self.entries += 1;
         true

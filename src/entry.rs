@@ -41,16 +41,22 @@ const LINE_SUFFIX: &str = "\"}";
 /// An entry id (spec §4.3).
 pub type EntryId = Hash32;
 
-/// A self-asserted UTC time, `YYYY-MM-DDTHH:MM:SSZ` (spec §4.2).
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+/// A self-asserted UTC time, `YYYY-MM-DDTHH:MM:SSZ` (spec §4.2). Held as its 20 ASCII bytes
+/// (no allocation: one is parsed for every line verified); ordered as its text.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Timestamp(String);
+pub struct Timestamp([u8; 20]);
+
+/// The text of the Unix epoch, `Timestamp`'s fallback.
+const EPOCH: &str = "1970-01-01T00:00:00Z";
 
 impl Timestamp {
     /// Parses the exact form.
     pub fn parse(s: &str) -> Result<Timestamp, String> {
         Timestamp::check(s)?;
-        Ok(Timestamp(s.to_string()))
+        let mut b = [0u8; 20];
+        b.copy_from_slice(s.as_bytes());
+        Ok(Timestamp(b))
     }
 
     fn check(s: &str) -> Result<(), String> {
@@ -69,11 +75,11 @@ impl Timestamp {
                 crate::display::quote(s)
             ));
         }
-        let fmt =
-            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-        let t = time::PrimitiveDateTime::parse(s, &fmt)
-            .map_err(|_| format!("{s} is not a real date and time"))?;
-        if t.year() < 1 {
+        let (hour, minute, second) = (digits(&b[11..13]), digits(&b[14..16]), digits(&b[17..19]));
+        if !is_real_date(&b[..10]) || hour > 23 || minute > 59 || second > 59 {
+            return Err(format!("{s} is not a real date and time"));
+        }
+        if b.starts_with(b"0000") {
             return Err(format!("{s}: year must be 0001 to 9999"));
         }
         Ok(())
@@ -90,36 +96,65 @@ impl Timestamp {
             time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
         let t = time::OffsetDateTime::from_unix_timestamp(secs)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-        Timestamp(t.format(&fmt).unwrap_or_default())
+        let text = t.format(&fmt).unwrap_or_default();
+        Timestamp::parse(&text).unwrap_or_else(|_| Timestamp::epoch())
+    }
+
+    fn epoch() -> Timestamp {
+        let mut b = [0u8; 20];
+        b.copy_from_slice(EPOCH.as_bytes());
+        Timestamp(b)
     }
 
     /// The text form.
     pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Makes `self` equal to `other`, reusing `self`'s allocation.
-    pub(crate) fn assign(&mut self, other: &Timestamp) {
-        self.0.clone_from(&other.0);
+        // Every constructor checked the bytes, which are ASCII.
+        std::str::from_utf8(&self.0).unwrap_or(EPOCH)
     }
 
     /// The calendar date part, `YYYY-MM-DD`.
     pub fn date(&self) -> &str {
-        &self.0[..10]
+        &self.as_str()[..10]
+    }
+}
+
+impl std::fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Timestamp({:?})", self.as_str())
     }
 }
 
 impl TryFrom<String> for Timestamp {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        Timestamp::check(&s)?;
-        Ok(Timestamp(s))
+        Timestamp::parse(&s)
     }
 }
 impl From<Timestamp> for String {
     fn from(t: Timestamp) -> String {
-        t.0
+        t.as_str().to_string()
     }
+}
+
+/// The number written by ASCII digits `b` (checked by the caller).
+fn digits(b: &[u8]) -> u32 {
+    b.iter()
+        .fold(0, |n, c| n * 10 + u32::from(c.wrapping_sub(b'0')))
+}
+
+/// Whether `YYYY-MM-DD` (digits and dashes already checked) names a day of the proleptic
+/// Gregorian calendar, year 0000 included (the callers refuse it with their own message).
+fn is_real_date(b: &[u8]) -> bool {
+    let (year, month, day) = (digits(&b[0..4]), digits(&b[5..7]), digits(&b[8..10]));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    };
+    (1..=days).contains(&day)
 }
 
 /// A calendar date, `YYYY-MM-DD` (spec §6.2).
@@ -144,8 +179,7 @@ impl Date {
                     c.is_ascii_digit()
                 }
             });
-        let fmt = time::macros::format_description!("[year]-[month]-[day]");
-        if !shape_ok || time::Date::parse(s, &fmt).is_err() || s.starts_with("0000") {
+        if !shape_ok || !is_real_date(b) || s.starts_with("0000") {
             return Err(format!(
                 "date must be a real date written YYYY-MM-DD, got {}",
                 crate::display::quote(s)
@@ -887,7 +921,7 @@ impl Draft {
             key,
             seq: self.seq,
             prev: self.prev,
-            time: self.time.clone(),
+            time: self.time,
             data: self.data.clone(),
             sig,
             line,
@@ -1097,10 +1131,22 @@ impl Entry {
 
     /// Checks the signature with strict Ed25519 rules under the entry's own key.
     pub fn verify_signature(&self) -> Result<(), FormatError> {
-        if self
-            .key
-            .verify_strict(&signing_message(self.body().as_bytes()), &self.sig)
-        {
+        thread_local! {
+            // The message buffer, reused: this runs for every line verified.
+            static MESSAGE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let body = self.body().as_bytes();
+        let ok = MESSAGE.with(|m| match m.try_borrow_mut() {
+            Ok(mut m) => {
+                m.clear();
+                m.extend_from_slice(CTX_ENTRY_SIG.as_bytes());
+                m.push(0);
+                m.extend_from_slice(body);
+                self.key.verify_strict(&m, &self.sig)
+            }
+            Err(_) => self.key.verify_strict(&signing_message(body), &self.sig),
+        });
+        if ok {
             Ok(())
         } else {
             Err(FormatError::new(
@@ -1148,6 +1194,50 @@ impl Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The calendar checks agree with the `time` crate's parser (the reference they replaced) on
+    /// every month and day around each kind of year, and on the edges of each clock field.
+    #[test]
+    fn calendar_checks_agree_with_the_time_crate() {
+        let full =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+        let date_only = time::macros::format_description!("[year]-[month]-[day]");
+        let mut checked = 0;
+        for year in [
+            0, 1, 4, 100, 200, 400, 1582, 1900, 2000, 2023, 2024, 2100, 2400, 9999,
+        ] {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    let d = format!("{year:04}-{month:02}-{day:02}");
+                    let want = time::Date::parse(&d, &date_only).is_ok() && year > 0;
+                    assert_eq!(Date::parse(&d).is_ok(), want, "{d}");
+                    for (h, mi, se) in [
+                        (0, 0, 0),
+                        (23, 59, 59),
+                        (24, 0, 0),
+                        (0, 60, 0),
+                        (0, 0, 60),
+                        (12, 30, 30),
+                    ] {
+                        let t = format!("{d}T{h:02}:{mi:02}:{se:02}Z");
+                        let want = time::PrimitiveDateTime::parse(&t, &full).is_ok() && year > 0;
+                        assert_eq!(Timestamp::parse(&t).is_ok(), want, "{t}");
+                        if let Ok(ts) = Timestamp::parse(&t) {
+                            assert_eq!(ts.as_str(), t);
+                            assert_eq!(ts.date(), d);
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 20_000);
+        assert_eq!(Timestamp::from_unix(0).as_str(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            Timestamp::from_unix(1_780_000_000).as_str(),
+            "2026-05-28T20:26:40Z"
+        );
+    }
 
     fn sample_decl() -> Declaration {
         Declaration {

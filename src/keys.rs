@@ -97,10 +97,18 @@ impl Signature {
         if s.len() != SIGNATURE_B64_LEN {
             return Err(bad());
         }
-        let bytes = STANDARD.decode(s).map_err(|_| bad())?;
-        let arr: [u8; 64] = bytes.as_slice().try_into().map_err(|_| bad())?;
+        // 88 characters decode to at most 66 bytes; exactly 64 are wanted. On the stack: this runs
+        // for every line verified.
+        let mut buf = [0u8; 66];
+        let n = STANDARD.decode_slice(s, &mut buf).map_err(|_| bad())?;
+        let arr: [u8; 64] = buf
+            .get(..n)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(bad)?;
         // The engine rejects non-zero trailing bits; re-encoding guards the one-encoding rule anyway.
-        if STANDARD.encode(arr) != s {
+        let mut again = [0u8; SIGNATURE_B64_LEN];
+        let m = STANDARD.encode_slice(arr, &mut again).map_err(|_| bad())?;
+        if again.get(..m) != Some(s.as_bytes()) {
             return Err(bad());
         }
         Ok(Signature(ed25519_dalek::Signature::from_bytes(&arr)))

@@ -2,18 +2,11 @@
 //! parallel verification whose results do not depend on the number of threads.
 
 use std::io::{self, BufRead};
-use std::sync::mpsc;
-
-use rayon::prelude::*;
+use std::sync::{mpsc, Mutex};
 
 use crate::chain::{ChainVerifier, LineError, Report};
 use crate::entry::{Entry, MAX_LINE_LEN};
 use crate::error::{ErrorClass, FormatError};
-
-/// Lines handed to the worker threads at a time.
-const CHUNK_LINES: usize = 1024;
-/// Bytes handed to the worker threads at a time (bounds memory whatever the line lengths).
-const CHUNK_BYTES: usize = 1 << 20;
 
 /// One raw line as read: its bytes (without LF), or why it could not be taken whole.
 #[derive(Debug)]
@@ -203,79 +196,86 @@ pub fn verify_stream_known<R: BufRead, E: From<io::Error>>(
     mut accept: impl FnMut(&Entry) -> Result<(), E>,
     mut progress: impl FnMut(u64),
 ) -> Result<Report, E> {
-    // Called on a worker of the global pool (e.g. inside a caller's `par_iter`), this thread
-    // would block on a channel while the checker's `par_iter` waits for the global pool's
-    // workers, this one among them: a deadlock once every worker does so. Use a pool of our own.
-    let threads = match (options.threads, rayon::current_thread_index()) {
-        (None, Some(_)) => Some(rayon::current_num_threads()),
-        (t, _) => t,
-    };
-    let pool = match threads {
-        Some(n) => Some(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n.max(1))
-                .build()
-                .map_err(|e| E::from(io::Error::other(e.to_string())))?,
-        ),
-        None => None,
-    };
-    // A pipeline: this thread reads chunks and walks the chains (calling `accept`, which need not
-    // be `Send`), while a checker thread has the pool check the lines of the next chunks. Results
-    // come back in file order, so nothing depends on the number of threads; at most
-    // `IN_FLIGHT` chunks exist at once, which bounds memory.
+    let workers = options
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    // A pipeline. This thread reads the stream in chunks of lines and hands them out; each worker
+    // thread takes a whole chunk at a time and checks its lines in order (parse, id, signatures),
+    // so workers never wait for one another until the stream ends. This thread then walks the
+    // chains over the results in chunk order (so nothing depends on the number of threads) and
+    // calls `accept`, which need not be `Send`. At most `in_flight` chunks exist at once, which
+    // bounds memory.
+    let in_flight = 2 * workers + 2;
     let mut lines = LineReader::new(reader);
     let mut chain = ChainVerifier::new();
     let mut bytes_read = 0u64;
+    let stopped = || E::from(io::Error::other("a verification thread stopped"));
+    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Chunk)>(in_flight);
+    let work_rx = Mutex::new(work_rx);
     std::thread::scope(|scope| -> Result<(), E> {
-        let (raw_tx, raw_rx) = mpsc::sync_channel::<Chunk>(IN_FLIGHT);
-        let (out_tx, out_rx) = mpsc::sync_channel::<Checked>(IN_FLIGHT);
-        // Chunk buffers go back to the reader to be filled again.
-        let (spare_tx, spare_rx) = mpsc::sync_channel::<Vec<u8>>(IN_FLIGHT + 1);
-        let pool = pool.as_ref();
-        scope.spawn(move || {
-            for chunk in raw_rx {
-                let check = || {
-                    chunk
+        // Moved in: dropped when this closure returns, early or not, which stops the workers.
+        let work_tx = work_tx;
+        let (done_tx, done_rx) = mpsc::channel::<Option<Done>>();
+        for _ in 0..workers {
+            let (work_rx, done_tx) = (&work_rx, done_tx.clone());
+            scope.spawn(move || {
+                // Should checking panic, say so: the reader would otherwise wait for this chunk.
+                let guard = PanicNotice(done_tx.clone());
+                loop {
+                    let next = match work_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok((index, chunk)) = next else { break };
+                    let outcomes = chunk
                         .lines
-                        .par_iter()
+                        .iter()
                         .map(|l| {
                             check_bytes(l.number, &chunk.bytes[l.start..l.end], l.fault, l.known)
                         })
-                        .collect::<Vec<_>>()
-                };
-                let outcomes = match pool {
-                    Some(pool) => pool.install(check),
-                    None => check(),
-                };
-                let numbers = chunk.lines.iter().map(|l| l.number).collect();
-                let _ = spare_tx.try_send(chunk.bytes);
-                if out_tx.send(Checked { numbers, outcomes }).is_err() {
-                    break;
+                        .collect();
+                    let numbers = chunk.lines.iter().map(|l| l.number).collect();
+                    let done = Done {
+                        index,
+                        checked: Checked { numbers, outcomes },
+                        buffer: chunk.bytes,
+                    };
+                    if done_tx.send(Some(done)).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
-        let mut sizes = std::collections::VecDeque::with_capacity(IN_FLIGHT);
-        let mut eof = false;
+                drop(guard);
+            });
+        }
+        drop(done_tx);
+        let mut sizes = std::collections::VecDeque::with_capacity(in_flight);
+        let mut pending: std::collections::HashMap<u64, Checked> = Default::default();
+        let mut spares: Vec<Vec<u8>> = Vec::new();
+        let (mut next_read, mut next_walk, mut eof) = (0u64, 0u64, false);
         loop {
-            // Keep the checker supplied: the channels hold `IN_FLIGHT` chunks each, so no send
-            // blocks.
-            while !eof && sizes.len() < IN_FLIGHT {
-                let spare = spare_rx.try_recv().unwrap_or_default();
-                let (chunk, size) = read_chunk(&mut lines, spare, &mut known)?;
+            // Keep the workers supplied; the channel holds `in_flight` chunks, so no send blocks.
+            while !eof && sizes.len() < in_flight {
+                let (chunk, size) =
+                    read_chunk(&mut lines, spares.pop().unwrap_or_default(), &mut known)?;
                 if chunk.lines.is_empty() {
                     eof = true;
                     break;
                 }
                 sizes.push_back(size);
-                if raw_tx.send(chunk).is_err() {
-                    return Err(E::from(io::Error::other("the verification thread stopped")));
-                }
+                work_tx.send((next_read, chunk)).map_err(|_| stopped())?;
+                next_read += 1;
             }
             let Some(size) = sizes.pop_front() else {
                 break;
             };
-            let Ok(checked) = out_rx.recv() else {
-                return Err(E::from(io::Error::other("the verification thread stopped")));
+            let checked = loop {
+                if let Some(c) = pending.remove(&next_walk) {
+                    break c;
+                }
+                let done = done_rx.recv().ok().flatten().ok_or_else(stopped)?;
+                spares.push(done.buffer);
+                pending.insert(done.index, done.checked);
             };
             for (number, outcome) in checked.numbers.iter().zip(&checked.outcomes) {
                 if chain.push(*number, outcome) {
@@ -284,6 +284,7 @@ pub fn verify_stream_known<R: BufRead, E: From<io::Error>>(
                     }
                 }
             }
+            next_walk += 1;
             bytes_read += size;
             progress(bytes_read);
         }
@@ -292,8 +293,28 @@ pub fn verify_stream_known<R: BufRead, E: From<io::Error>>(
     Ok(chain.finish())
 }
 
-/// Chunks read ahead of the chain walk.
-const IN_FLIGHT: usize = 3;
+/// Lines per chunk: a worker's unit of work (about 10 ms of checking).
+const CHUNK_LINES: usize = 256;
+/// Bytes per chunk at most (bounds memory whatever the line lengths).
+const CHUNK_BYTES: usize = 256 << 10;
+
+/// A worker's result for chunk `index`, with the chunk's buffer to fill again.
+struct Done {
+    index: u64,
+    checked: Checked,
+    buffer: Vec<u8>,
+}
+
+/// Sends `None` when dropped during a panic, so that the reader stops waiting.
+struct PanicNotice(mpsc::Sender<Option<Done>>);
+
+impl Drop for PanicNotice {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.0.send(None);
+        }
+    }
+}
 
 /// A chunk's outcomes with its line numbers.
 struct Checked {

@@ -138,7 +138,7 @@ fn a_refused_bulk_import_leaves_the_store_as_it_was() {
         member: original.member,
         seq: original.seq,
         prev: original.prev,
-        time: original.time.clone(),
+        time: original.time,
         data: Data::NoConflict(coi_ledger::NoConflict {
             matters: None,
             scope: Scope::Standing,

@@ -42,7 +42,7 @@ fn setup() -> (Vec<String>, Vec<Entry>, Vec<Entry>) {
                 member: e.member,
                 seq: e.seq,
                 prev: e.prev,
-                time: e.time.clone(),
+                time: e.time,
                 data: Data::Reaffirm(Reaffirm {
                     note: Some(format!("other history at seq {}", e.seq)),
                 }),
@@ -175,7 +175,7 @@ fn a_fork_of_the_first_entry_under_another_key_is_not_a_fork_of_this_member() {
         member: entries[0].member,
         seq: 1,
         prev: Hash32::ZERO,
-        time: entries[0].time.clone(),
+        time: entries[0].time,
         data: Data::Reaffirm(Reaffirm { note: None }),
     }
     .sign(&other)

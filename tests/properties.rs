@@ -356,7 +356,7 @@ impl Case {
                 member,
                 seq: self.seq,
                 prev: self.prev,
-                time: self.time.clone(),
+                time: self.time,
                 data,
             },
         )
@@ -446,7 +446,7 @@ fn check_any_line(bytes: &[u8]) -> bool {
                 member: e.member,
                 seq: e.seq,
                 prev: e.prev,
-                time: e.time.clone(),
+                time: e.time,
                 data: e.data.clone(),
             };
             assert_eq!(
@@ -487,7 +487,7 @@ proptest! {
         prop_assert_eq!(&back.line, &entry.line);
         // Re-signing what was parsed gives the same bytes (Ed25519 is deterministic, the encoding
         // is canonical).
-        let again = Draft { member: back.member, seq: back.seq, prev: back.prev, time: back.time.clone(), data: back.data.clone() };
+        let again = Draft { member: back.member, seq: back.seq, prev: back.prev, time: back.time, data: back.data.clone() };
         let resigned = again.sign(&sk).expect("re-sign");
         prop_assert_eq!(&resigned.line, &entry.line);
         prop_assert_eq!(parse_canonical(&entry.line).expect("canonical").to_string(), entry.line.clone());
