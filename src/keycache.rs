@@ -3,6 +3,7 @@
 //! key on every line. The check is a pure function of the 32 bytes, so remembering its successes
 //! changes no result. Failures are not remembered; they are recomputed (and reported) each time.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
@@ -28,8 +29,33 @@ pub(crate) fn public_key_from_hex(s: &str) -> Result<PublicKey, FormatError> {
     }
 }
 
+/// Keys remembered per thread, in front of the shared shards (no lock on the usual path).
+const LOCAL_CAP: usize = 4096;
+
+thread_local! {
+    static LOCAL: RefCell<HashMap<[u8; 32], PublicKey>> = RefCell::new(HashMap::new());
+}
+
 /// [`PublicKey::from_bytes`], remembered.
 pub(crate) fn public_key_from_bytes(bytes: &[u8; 32]) -> Result<PublicKey, FormatError> {
+    let local = LOCAL.with(|m| m.try_borrow().ok().and_then(|m| m.get(bytes).copied()));
+    if let Some(k) = local {
+        return Ok(k);
+    }
+    let key = shared(bytes)?;
+    LOCAL.with(|m| {
+        if let Ok(mut m) = m.try_borrow_mut() {
+            if m.len() >= LOCAL_CAP {
+                m.clear();
+            }
+            m.insert(*bytes, key);
+        }
+    });
+    Ok(key)
+}
+
+/// The memo shared by all threads.
+fn shared(bytes: &[u8; 32]) -> Result<PublicKey, FormatError> {
     let bytes = *bytes;
     let shard = &shards()[usize::from(bytes[0]) % SHARDS];
     if let Some(k) = shard.lock().ok().and_then(|m| m.get(&bytes).copied()) {
