@@ -2,7 +2,7 @@
 //! parallel verification whose results do not depend on the number of threads.
 
 use std::io::{self, BufRead};
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Condvar, Mutex};
 
 use crate::chain::{ChainVerifier, LineError, Report};
 use crate::entry::{Entry, MAX_LINE_LEN};
@@ -204,56 +204,37 @@ pub fn verify_stream_known<R: BufRead, E: From<io::Error>>(
     mut accept: impl FnMut(&Entry) -> Result<(), E>,
     mut progress: impl FnMut(u64),
 ) -> Result<Report, E> {
-    let workers = options
+    let threads = options
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    // A pipeline. This thread reads the stream in chunks of lines and hands them out; each worker
-    // thread takes a whole chunk at a time and checks its lines in order (parse, id, signatures),
-    // so workers never wait for one another until the stream ends. This thread then walks the
-    // chains over the results in chunk order (so nothing depends on the number of threads) and
-    // calls `accept`, which need not be `Send`. At most `in_flight` chunks exist at once, which
-    // bounds memory.
-    let in_flight = 2 * workers + 2;
+    // A pipeline. This thread reads the stream in chunks of lines and queues them; `threads - 1`
+    // worker threads and this one take whole chunks from the queue and check their lines in order
+    // (parse, id, signatures), so nobody waits for anybody until the stream ends and no more
+    // threads run than asked for. This thread walks the chains over the results in chunk order
+    // (so nothing depends on the number of threads) and calls `accept`, which need not be `Send`.
+    // At most `in_flight` chunks exist at once, which bounds memory.
+    let workers = threads - 1;
+    let in_flight = 2 * threads + 1;
     let mut lines = LineReader::new(reader);
     let mut chain = ChainVerifier::new();
     let mut bytes_read = 0u64;
     let stopped = || E::from(io::Error::other("a verification thread stopped"));
-    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Chunk)>(in_flight);
-    let work_rx = Mutex::new(work_rx);
+    let queue = Queue::default();
     std::thread::scope(|scope| -> Result<(), E> {
-        // Moved in: dropped when this closure returns, early or not, which stops the workers.
-        let work_tx = work_tx;
+        // Closes the queue when this closure returns, early or not, which stops the workers.
+        let _close = CloseOnDrop(&queue);
         let (done_tx, done_rx) = mpsc::channel::<Option<Done>>();
         for _ in 0..workers {
-            let (work_rx, done_tx) = (&work_rx, done_tx.clone());
+            let (queue, done_tx) = (&queue, done_tx.clone());
             scope.spawn(move || {
                 // Should checking panic, say so: the reader would otherwise wait for this chunk.
-                let guard = PanicNotice(done_tx.clone());
-                loop {
-                    let next = match work_rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => break,
-                    };
-                    let Ok((index, chunk)) = next else { break };
-                    let outcomes = chunk
-                        .lines
-                        .iter()
-                        .map(|l| {
-                            check_bytes(l.number, &chunk.bytes[l.start..l.end], l.fault, l.known)
-                        })
-                        .collect();
-                    let numbers = chunk.lines.iter().map(|l| l.number).collect();
-                    let done = Done {
-                        index,
-                        checked: Checked { numbers, outcomes },
-                        buffer: chunk.bytes,
-                    };
-                    if done_tx.send(Some(done)).is_err() {
+                let _notice = PanicNotice(done_tx.clone());
+                while let Some((index, chunk)) = queue.take() {
+                    if done_tx.send(Some(check_chunk(index, chunk))).is_err() {
                         break;
                     }
                 }
-                drop(guard);
             });
         }
         drop(done_tx);
@@ -261,29 +242,44 @@ pub fn verify_stream_known<R: BufRead, E: From<io::Error>>(
         let mut pending: std::collections::HashMap<u64, Checked> = Default::default();
         let mut spares: Vec<Vec<u8>> = Vec::new();
         let (mut next_read, mut next_walk, mut eof) = (0u64, 0u64, false);
+        let finished = |done: Done,
+                        pending: &mut std::collections::HashMap<u64, Checked>,
+                        spares: &mut Vec<Vec<u8>>| {
+            spares.push(done.buffer);
+            pending.insert(done.index, done.checked);
+        };
         loop {
-            // Keep the workers supplied; the channel holds `in_flight` chunks, so no send blocks.
             while !eof && sizes.len() < in_flight {
-                let (chunk, size) =
-                    read_chunk(&mut lines, spares.pop().unwrap_or_default(), &mut known)?;
+                let spare = spares.pop().unwrap_or_default();
+                let (chunk, size) = read_chunk(&mut lines, spare, &mut known)?;
                 if chunk.lines.is_empty() {
                     eof = true;
                     break;
                 }
                 sizes.push_back(size);
-                work_tx.send((next_read, chunk)).map_err(|_| stopped())?;
+                queue.put((next_read, chunk));
                 next_read += 1;
             }
-            let Some(size) = sizes.pop_front() else {
+            if next_walk == next_read {
                 break;
-            };
-            let checked = loop {
-                if let Some(c) = pending.remove(&next_walk) {
-                    break c;
+            }
+            while let Ok(done) = done_rx.try_recv() {
+                finished(done.ok_or_else(stopped)?, &mut pending, &mut spares);
+            }
+            let Some(checked) = pending.remove(&next_walk) else {
+                // The next results are not in yet: check a queued chunk here rather than wait,
+                // and wait only when every queued chunk is taken.
+                match queue.try_take() {
+                    Some((index, chunk)) => {
+                        finished(check_chunk(index, chunk), &mut pending, &mut spares)
+                    }
+                    None => finished(
+                        done_rx.recv().ok().flatten().ok_or_else(stopped)?,
+                        &mut pending,
+                        &mut spares,
+                    ),
                 }
-                let done = done_rx.recv().ok().flatten().ok_or_else(stopped)?;
-                spares.push(done.buffer);
-                pending.insert(done.index, done.checked);
+                continue;
             };
             for (number, outcome) in checked.numbers.iter().zip(&checked.outcomes) {
                 if chain.push(*number, outcome) {
@@ -293,12 +289,84 @@ pub fn verify_stream_known<R: BufRead, E: From<io::Error>>(
                 }
             }
             next_walk += 1;
-            bytes_read += size;
+            bytes_read += sizes.pop_front().unwrap_or(0);
             progress(bytes_read);
         }
         Ok(())
     })?;
     Ok(chain.finish())
+}
+
+/// Checks the lines of chunk `index`, in order.
+fn check_chunk(index: u64, chunk: Chunk) -> Done {
+    let outcomes = chunk
+        .lines
+        .iter()
+        .map(|l| check_bytes(l.number, &chunk.bytes[l.start..l.end], l.fault, l.known))
+        .collect();
+    let numbers = chunk.lines.iter().map(|l| l.number).collect();
+    Done {
+        index,
+        checked: Checked { numbers, outcomes },
+        buffer: chunk.bytes,
+    }
+}
+
+/// The chunks waiting to be checked, first in first out.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<QueueState>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    chunks: std::collections::VecDeque<(u64, Chunk)>,
+    closed: bool,
+}
+
+impl Queue {
+    fn put(&self, job: (u64, Chunk)) {
+        if let Ok(mut s) = self.state.lock() {
+            s.chunks.push_back(job);
+        }
+        self.ready.notify_one();
+    }
+
+    /// The next chunk, waiting for one; `None` once the queue is closed.
+    fn take(&self) -> Option<(u64, Chunk)> {
+        let mut s = self.state.lock().ok()?;
+        loop {
+            if let Some(job) = s.chunks.pop_front() {
+                return Some(job);
+            }
+            if s.closed {
+                return None;
+            }
+            s = self.ready.wait(s).ok()?;
+        }
+    }
+
+    /// The next chunk if one is waiting.
+    fn try_take(&self) -> Option<(u64, Chunk)> {
+        self.state.lock().ok()?.chunks.pop_front()
+    }
+
+    fn close(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.closed = true;
+        }
+        self.ready.notify_all();
+    }
+}
+
+/// Closes the queue when dropped.
+struct CloseOnDrop<'a>(&'a Queue);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 /// Lines per chunk: a worker's unit of work (about 10 ms of checking).
