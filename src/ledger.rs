@@ -113,6 +113,27 @@ fn check_bytes(
     fault: Option<ErrorClass>,
     known: bool,
 ) -> Result<Entry, LineError> {
+    let entry = parse_bytes(number, b, fault)?;
+    if known {
+        return Ok(entry);
+    }
+    check_signatures(entry)
+}
+
+/// The signature checks of [`check_bytes`].
+fn check_signatures(entry: Entry) -> Result<Entry, LineError> {
+    match entry.verify_signatures() {
+        Ok(()) => Ok(entry),
+        Err(error) => Err(LineError {
+            error,
+            member: Some(entry.member),
+            seq: Some(entry.seq),
+        }),
+    }
+}
+
+/// Everything of [`check_bytes`] but the signatures.
+fn parse_bytes(number: u64, b: &[u8], fault: Option<ErrorClass>) -> Result<Entry, LineError> {
     let fail = |class: ErrorClass, m: &str| Err(LineError::from(FormatError::new(class, m)));
     match fault {
         Some(ErrorClass::LineTooLong) => {
@@ -159,16 +180,6 @@ fn check_bytes(
             };
         }
     };
-    if known {
-        return Ok(entry);
-    }
-    if let Err(error) = entry.verify_signatures() {
-        return Err(LineError {
-            error,
-            member: Some(entry.member),
-            seq: Some(entry.seq),
-        });
-    }
     Ok(entry)
 }
 
@@ -297,12 +308,21 @@ pub fn verify_stream_known<R: BufRead, E: From<io::Error>>(
     Ok(chain.finish())
 }
 
-/// Checks the lines of chunk `index`, in order.
+/// Checks the lines of chunk `index`: [`check_bytes`] on each, in two passes (all parsing, then
+/// all signatures), so that each kind of work finds its code and tables still in the caches.
 fn check_chunk(index: u64, chunk: Chunk) -> Done {
-    let outcomes = chunk
+    let parsed: Vec<_> = chunk
         .lines
         .iter()
-        .map(|l| check_bytes(l.number, &chunk.bytes[l.start..l.end], l.fault, l.known))
+        .map(|l| parse_bytes(l.number, &chunk.bytes[l.start..l.end], l.fault))
+        .collect();
+    let outcomes = parsed
+        .into_iter()
+        .zip(&chunk.lines)
+        .map(|(p, l)| match p {
+            Ok(entry) if !l.known => check_signatures(entry),
+            other => other,
+        })
         .collect();
     let numbers = chunk.lines.iter().map(|l| l.number).collect();
     Done {
