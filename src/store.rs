@@ -12,7 +12,9 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior,
+};
 use serde::Serialize;
 
 use crate::chain::Report;
@@ -45,6 +47,8 @@ pub const QUERY_CONFLICTS_MEMBER: &str =
 pub const QUERY_LOG_MEMBER: &str =
     "SELECT e.rowid, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid
      WHERE e.member = ?1 ORDER BY e.seq DESC LIMIT ?2";
+/// The rowid of the entry whose id is `?2` (`?1`: its first 8 bytes).
+const ENTRY_ROWID: &str = "SELECT rowid FROM entries WHERE idp = ?1 AND id = ?2";
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -510,6 +514,7 @@ impl Store {
         let mut held = 0u64;
         let detected = Timestamp::now();
         let verification = {
+            let mut rows = Rows::new(&tx)?;
             // The held entry at (member number, seq), which the store held before the import.
             let held_row = |no: i64, seq: u64| -> Result<(Vec<u8>, String)> {
                 let by_row = bulk
@@ -581,7 +586,7 @@ impl Store {
                         if added == bulk_after {
                             *bulk.borrow_mut() = Some(Bulk::begin(&tx, first_new_row)?);
                         }
-                        insert_rows(&tx, e, no, bulk.borrow_mut().as_mut())?;
+                        rows.insert(e, no, bulk.borrow_mut().as_mut())?;
                         heads.insert(e.member, (no, e.seq));
                         let p = pending.entry(e.member).or_default();
                         p.update(e)?;
@@ -1045,15 +1050,36 @@ fn head_after(e: &Entry) -> Result<(PublicKey, u64, EntryId, String)> {
     Ok((key, e.seq, e.id, e.time.as_str().to_string()))
 }
 
-/// Reads the envelope's member and seq from the end of a line without parsing it (they are the
-/// last `"member"` and `"seq"` keys of a canonical line). Only a hint: callers must not trust it.
+/// Reads the envelope's member and seq from the end of a line without parsing it: in a canonical
+/// line they stand at fixed places before the end (`..."member":"M","prev":"P","seq":N,"time":"T",
+/// "v":1},"sig":"S"}` with fixed-length M, P, T and S). Only a hint: callers must not trust it.
 fn tail_hint(line: &[u8]) -> Option<(MemberId, u64)> {
-    let text = std::str::from_utf8(line).ok()?;
-    let m = text.rfind("\"member\":\"")? + 10;
-    let member = Hash32::from_hex(text.get(m..m + 64)?)?;
-    let s = text.rfind("\"seq\":")? + 6;
-    let digits = text.get(s..)?.split(',').next()?;
-    Some((member, digits.parse().ok()?))
+    // `,"time":"` + 20 + `","v":1},"sig":"` + 88 + `"}`: what follows the seq's digits.
+    const AFTER_SEQ: usize = 9 + 20 + 16 + crate::keys::SIGNATURE_B64_LEN + 2;
+    let seq_end = line.len().checked_sub(AFTER_SEQ)?;
+    if !line[seq_end..].starts_with(b",\"time\":\"") {
+        return None;
+    }
+    let digits = line[..seq_end]
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if digits == 0 || digits > 16 {
+        return None;
+    }
+    let seq_start = seq_end - digits;
+    let seq = std::str::from_utf8(&line[seq_start..seq_end])
+        .ok()?
+        .parse()
+        .ok()?;
+    let before = line[..seq_start].strip_suffix(b"\",\"seq\":")?;
+    let before = before.get(..before.len().checked_sub(64)?)?;
+    let before = before.strip_suffix(b"\",\"prev\":\"")?;
+    let m = before.len().checked_sub(64)?;
+    before[..m].ends_with(b"\"member\":\"").then_some(())?;
+    let member = Hash32::from_hex(std::str::from_utf8(&before[m..]).ok()?)?;
+    Some((member, seq))
 }
 
 /// Writes (inserting or updating) a member's head and returns the member's number.
@@ -1084,14 +1110,6 @@ fn member_no(conn: &Connection, member: &MemberId) -> Result<Option<i64>> {
         .optional()?)
 }
 
-/// The rowid of the entry with id `id`, if held.
-fn entry_rowid(conn: &Connection, id: &EntryId) -> Result<Option<i64>> {
-    Ok(conn
-        .prepare_cached("SELECT rowid FROM entries WHERE idp = ?1 AND id = ?2")?
-        .query_row(params![&id.as_bytes()[..8], id.as_bytes()], |r| r.get(0))
-        .optional()?)
-}
-
 /// Writes a verified entry and updates the derived tables. The caller holds the transaction and
 /// has checked that the entry extends the member's chain.
 fn insert_entry(tx: &Transaction<'_>, e: &Entry) -> Result<()> {
@@ -1100,66 +1118,84 @@ fn insert_entry(tx: &Transaction<'_>, e: &Entry) -> Result<()> {
         _ => None,
     };
     let no = write_head(tx, &e.member, &head_after(e)?, name)?;
-    insert_rows(tx, e, no, None)
+    Rows::new(tx)?.insert(e, no, None)
 }
 
-/// Writes the entry's own rows (entries, matters, live), not the member's head. `no` is the
-/// member's number.
-fn insert_rows(
-    tx: &Transaction<'_>,
-    e: &Entry,
-    no: i64,
-    mut bulk: Option<&mut Bulk>,
-) -> Result<()> {
-    // The chain rules make a target a live declaration earlier in the member's chain, so it is held.
-    let target = match e.data.own_target() {
-        None => None,
-        Some(t) => {
-            let rowid = match bulk.as_mut() {
-                Some(b) => b.live.remove(t),
-                None => entry_rowid(tx, t)?,
-            };
-            Some(rowid.ok_or_else(|| {
-                Error::Corrupt(format!(
-                    "target {} of a verified entry is not held",
-                    t.fingerprint()
-                ))
-            })?)
+/// The statements that write an entry's own rows (entries, lines, matters, live), prepared once
+/// for a whole import.
+struct Rows<'c> {
+    entry: CachedStatement<'c>,
+    line: CachedStatement<'c>,
+    matter: CachedStatement<'c>,
+    unlive: CachedStatement<'c>,
+    live: CachedStatement<'c>,
+    rowid_of: CachedStatement<'c>,
+}
+
+impl<'c> Rows<'c> {
+    fn new(conn: &'c Connection) -> Result<Rows<'c>> {
+        Ok(Rows {
+            entry: conn.prepare_cached(
+                "INSERT INTO entries (id, member, seq, kind, time, target) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?,
+            line: conn.prepare_cached("INSERT INTO lines (rowid, line) VALUES (?1, ?2)")?,
+            matter: conn.prepare_cached("INSERT INTO matters (matter, entry) VALUES (?1, ?2)")?,
+            unlive: conn.prepare_cached("DELETE FROM live WHERE entry = ?1")?,
+            live: conn
+                .prepare_cached("INSERT INTO live (entry, member, standing) VALUES (?1, ?2, ?3)")?,
+            rowid_of: conn.prepare_cached(ENTRY_ROWID)?,
+        })
+    }
+
+    /// Writes the entry's own rows, not the member's head. `no` is the member's number.
+    fn insert(&mut self, e: &Entry, no: i64, mut bulk: Option<&mut Bulk>) -> Result<()> {
+        // The chain rules make a target a live declaration earlier in the member's chain, so it
+        // is held.
+        let target = match e.data.own_target() {
+            None => None,
+            Some(t) => {
+                let rowid = match bulk.as_mut() {
+                    Some(b) => b.live.remove(t),
+                    None => self
+                        .rowid_of
+                        .query_row(params![&t.as_bytes()[..8], t.as_bytes()], |r| r.get(0))
+                        .optional()?,
+                };
+                Some(rowid.ok_or_else(|| {
+                    Error::Corrupt(format!(
+                        "target {} of a verified entry is not held",
+                        t.fingerprint()
+                    ))
+                })?)
+            }
+        };
+        let rowid = self.entry.insert(params![
+            e.id.as_bytes(),
+            no,
+            e.seq,
+            e.kind(),
+            e.time.as_str(),
+            target
+        ])?;
+        self.line.execute(params![rowid, e.line])?;
+        let mut matters = e.data.matters();
+        matters.sort_unstable_by_key(|m| m.as_str());
+        matters.dedup_by_key(|m| m.as_str());
+        for m in matters {
+            self.matter.execute(params![m.as_str(), rowid])?;
         }
-    };
-    tx.prepare_cached(
-        "INSERT INTO entries (id, member, seq, kind, time, target) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        e.id.as_bytes(),
-        no,
-        e.seq,
-        e.kind(),
-        e.time.as_str(),
-        target
-    ])?;
-    let rowid = tx.last_insert_rowid();
-    tx.prepare_cached("INSERT INTO lines (rowid, line) VALUES (?1, ?2)")?
-        .execute(params![rowid, e.line])?;
-    let mut matters = e.data.matters();
-    matters.sort_unstable_by_key(|m| m.as_str());
-    matters.dedup_by_key(|m| m.as_str());
-    for m in matters {
-        tx.prepare_cached("INSERT INTO matters (matter, entry) VALUES (?1, ?2)")?
-            .execute(params![m.as_str(), rowid])?;
-    }
-    if let Some(t) = target {
-        tx.prepare_cached("DELETE FROM live WHERE entry = ?1")?
-            .execute([t])?;
-    }
-    if let Some(d) = e.data.declaration() {
-        tx.prepare_cached("INSERT INTO live (entry, member, standing) VALUES (?1, ?2, ?3)")?
-            .execute(params![rowid, no, d.scope == Scope::Standing])?;
-        if let Some(b) = bulk {
-            b.live.insert(e.id, rowid);
+        if let Some(t) = target {
+            self.unlive.execute([t])?;
         }
+        if let Some(d) = e.data.declaration() {
+            self.live
+                .execute(params![rowid, no, d.scope == Scope::Standing])?;
+            if let Some(b) = bulk {
+                b.live.insert(e.id, rowid);
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Bulk mode of a large import: the secondary indexes of entries, matters and live are dropped, rows
@@ -1274,5 +1310,23 @@ mod tests {
         .unwrap();
         assert_eq!(tail_hint(e.line.as_bytes()), Some((member, 1)));
         assert_eq!(tail_hint(b"not a line"), None);
+        let later = Draft {
+            member,
+            seq: 9_007_199_254_740_991,
+            prev: Hash32::from_bytes([7; 32]),
+            time: Timestamp::now(),
+            data: Data::Reaffirm(crate::entry::Reaffirm { note: None }),
+        }
+        .sign(&key)
+        .unwrap();
+        assert_eq!(
+            tail_hint(later.line.as_bytes()),
+            Some((member, 9_007_199_254_740_991))
+        );
+        // Any byte out of place: no hint.
+        let mut bent = later.line.clone().into_bytes();
+        let at = bent.len() - 140;
+        bent[at] = b'x';
+        assert_eq!(tail_hint(&bent), None);
     }
 }
