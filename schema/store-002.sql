@@ -4,7 +4,9 @@
 -- Why: version 1 keyed every index by 32-byte blobs (entry ids, member ids), and inserting into
 -- those random-order indexes was most of SQLite's cost on a large import. Version 2 keeps the same
 -- facts with compact keys, and keeps every secondary index a named index that a bulk import may
--- drop and rebuild (src/store.rs, `Bulk`):
+-- drop and rebuild (src/store.rs, `Bulk`). Matters and live declarations are keyed tables (WITHOUT
+-- ROWID, one B-tree each): an append touches fewer pages, and a bulk import inserts into them near
+-- a few hot places (one per matter, one per member):
 --   * members get a small integer number (`no`); entries, live declarations and matters refer to
 --     members by number and to entries by rowid;
 --   * the lines are kept in their own table, so entries holds a few dozen bytes per entry;
@@ -65,24 +67,24 @@ CREATE INDEX entries_idp ON entries (idp);
 -- Matters named by entries (declarations, amendments, no-conflict statements, votes, determinations).
 CREATE TABLE matters (
     matter TEXT NOT NULL,
-    entry  INTEGER NOT NULL    -- entries.rowid
-);
+    entry  INTEGER NOT NULL,   -- entries.rowid
+    PRIMARY KEY (matter, entry)
+) WITHOUT ROWID;
 INSERT INTO matters (matter, entry)
     SELECT x.matter, e.rowid FROM matters_v1 x JOIN entries_v1 e ON e.id = x.entry;
-CREATE UNIQUE INDEX matters_matter ON matters (matter, entry);
 
 -- Live declarations: declarations and amendments not yet amended, withdrawn or retracted.
 CREATE TABLE live (
-    entry    INTEGER PRIMARY KEY,   -- entries.rowid
     member   INTEGER NOT NULL,      -- members.no
-    standing INTEGER NOT NULL
-);
-INSERT INTO live (entry, member, standing)
-    SELECT e.rowid, m.no, l.standing
+    entry    INTEGER NOT NULL,      -- entries.rowid
+    standing INTEGER NOT NULL,
+    PRIMARY KEY (member, entry)
+) WITHOUT ROWID;
+INSERT INTO live (member, entry, standing)
+    SELECT m.no, e.rowid, l.standing
     FROM live_v1 l
     JOIN entries_v1 e ON e.id = l.entry
     JOIN members m ON m.member = l.member;
-CREATE INDEX live_member ON live (member);
 CREATE INDEX live_standing ON live (standing) WHERE standing = 1;
 
 DROP TABLE members_v1;

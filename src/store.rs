@@ -35,7 +35,8 @@ const MIGRATIONS: [&str; 2] = [
 /// number or NULL. Public so that the bench can check its plan.
 pub const QUERY_CONFLICTS_MATTER: &str =
     "SELECT e.target, t.line FROM matters x JOIN entries e ON e.rowid = x.entry JOIN lines t ON t.rowid = e.rowid
-     WHERE x.matter = ?1 AND (e.kind = 'no-conflict' OR e.rowid IN (SELECT entry FROM live)) AND (?2 IS NULL OR e.member = ?2)
+     WHERE x.matter = ?1 AND (?2 IS NULL OR e.member = ?2)
+       AND (e.kind = 'no-conflict' OR EXISTS (SELECT 1 FROM live v WHERE v.member = e.member AND v.entry = e.rowid))
      UNION ALL
      SELECT e.target, t.line FROM live l JOIN entries e ON e.rowid = l.entry JOIN lines t ON t.rowid = e.rowid
      WHERE l.standing = 1 AND (?2 IS NULL OR l.member = ?2)";
@@ -1143,9 +1144,9 @@ impl<'c> Rows<'c> {
             )?,
             line: conn.prepare_cached("INSERT INTO lines (rowid, line) VALUES (?1, ?2)")?,
             matter: conn.prepare_cached("INSERT INTO matters (matter, entry) VALUES (?1, ?2)")?,
-            unlive: conn.prepare_cached("DELETE FROM live WHERE entry = ?1")?,
+            unlive: conn.prepare_cached("DELETE FROM live WHERE member = ?1 AND entry = ?2")?,
             live: conn
-                .prepare_cached("INSERT INTO live (entry, member, standing) VALUES (?1, ?2, ?3)")?,
+                .prepare_cached("INSERT INTO live (member, entry, standing) VALUES (?1, ?2, ?3)")?,
             rowid_of: conn.prepare_cached(ENTRY_ROWID)?,
         })
     }
@@ -1188,11 +1189,11 @@ impl<'c> Rows<'c> {
             self.matter.execute(params![m.as_str(), rowid])?;
         }
         if let Some(t) = target {
-            self.unlive.execute([t])?;
+            self.unlive.execute([no, t])?;
         }
         if let Some(d) = e.data.declaration() {
             self.live
-                .execute(params![rowid, no, d.scope == Scope::Standing])?;
+                .execute(params![no, rowid, d.scope == Scope::Standing])?;
             if let Some(b) = bulk {
                 b.live.insert(e.id, rowid);
             }
