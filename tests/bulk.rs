@@ -74,19 +74,14 @@ fn bulk_imports_build_the_row_by_row_store() {
                 .collect::<Vec<_>>()
         };
         assert_eq!(ids(&a), ids(&b));
-        let la: Vec<_> = plain
-            .log(Some(m), None)
-            .expect("log")
-            .into_iter()
-            .map(|s| s.entry.id)
-            .collect();
-        let lb: Vec<_> = bulk
-            .log(Some(m), None)
-            .expect("log")
-            .into_iter()
-            .map(|s| s.entry.id)
-            .collect();
-        assert_eq!(la, lb);
+        let log = |s: &Store| -> Vec<_> {
+            s.log(Some(m), None)
+                .expect("log")
+                .into_iter()
+                .map(|s| s.entry.id)
+                .collect()
+        };
+        assert_eq!(log(&plain), log(&bulk));
     }
     let some = Entry::parse(&l.lines[1000]).expect("parse");
     assert_eq!(
