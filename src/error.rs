@@ -175,6 +175,12 @@ pub enum Error {
         /// The newest this build knows.
         supported: i64,
     },
+    /// SQLite would not put the store in WAL mode (the file system may not support it).
+    #[error("the store could not enter WAL mode (it stays in {mode:?} mode); keep it on a local file system")]
+    StoreJournal {
+        /// The journal mode SQLite kept.
+        mode: String,
+    },
     /// The store's content breaks an invariant (it was changed outside coi, or is damaged).
     #[error("the store is damaged: {0}")]
     Corrupt(String),

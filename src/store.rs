@@ -53,6 +53,31 @@ const ENTRY_ROWID: &str = "SELECT rowid FROM entries WHERE idp = ?1 AND id = ?2"
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Puts the database in WAL mode (persistent: after the first time this only reads the mode).
+///
+/// Converting the journal needs exclusive access, and SQLite returns `SQLITE_BUSY` for it at once,
+/// without the busy handler, when another connection holds a lock: several processes creating one
+/// store at the same moment would fail "database is locked". So busy answers are retried, with
+/// backoff, within the busy timeout. An in-memory database answers "memory" and is left so.
+fn enter_wal(conn: &Connection, in_memory: bool) -> Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)) {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") || in_memory => return Ok(()),
+            Ok(mode) => return Err(Error::StoreJournal { mode }),
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// An entry as held in the store, with its order of arrival.
 #[derive(Debug, Clone)]
 pub struct StoredEntry {
@@ -184,7 +209,7 @@ impl Store {
         // first table and before WAL mode; older stores keep theirs.
         conn.pragma_update(None, "page_size", 4096)?;
         // WAL + FULL: with NORMAL a committed transaction may roll back after power loss.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        enter_wal(&conn, path.as_os_str() == ":memory:")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // Up to 64 MiB of page cache (allocated only as used): large imports touch every index.
@@ -451,13 +476,13 @@ impl Store {
         };
         let result = self.import_inner(reader, source, options, progress);
         if rollback {
-            // If another process has opened the database meanwhile, this waits for it like any
-            // writer; should it still fail, the next open returns the store to WAL mode.
-            let back = self
-                .conn
-                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0));
-            if result.is_ok() {
-                back?;
+            // If another process has opened the database meanwhile, this retries until it is
+            // done, as any open does. Should it still fail, the import has committed all the
+            // same and the next open returns the store to WAL mode, so only a warning is due.
+            if let Err(e) = enter_wal(&self.conn, false) {
+                if result.is_ok() {
+                    return Err(e);
+                }
             }
         }
         result
