@@ -296,7 +296,9 @@ fn absurd_kdf_parameters_are_refused_quickly_before_deriving() {
         let took = t0.elapsed();
         assert_eq!(o.status.code(), Some(2), "{what}: {o:?}");
         assert!(text(&o).contains("kdf"), "{what}: {}", text(&o));
-        assert!(took < Duration::from_secs(1), "{what}: {took:?}");
+        // A whole process on a loaded CI machine: 5 s is still far below a derivation with these
+        // parameters (hours, or gigabytes), and the error above shows it was refused unread.
+        assert!(took < Duration::from_secs(5), "{what}: {took:?}");
     }
 }
 
