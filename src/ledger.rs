@@ -155,32 +155,31 @@ fn parse_bytes(number: u64, b: &[u8], fault: Option<ErrorClass>) -> Result<Entry
     // parse, in the order that decides which fault it is reported with.
     let text = std::str::from_utf8(b).ok();
     let parsed = text.filter(|t| !t.is_empty()).map(Entry::parse);
-    let entry = match parsed {
-        Some(Ok(entry)) => entry,
-        Some(Err(_)) | None => {
-            if number == 1 && b.starts_with(&[0xEF, 0xBB, 0xBF]) {
-                return fail(
-                    ErrorClass::Bom,
-                    "the file starts with a byte order mark; save it as UTF-8 without BOM",
-                );
-            }
-            if b.contains(&0) {
-                return fail(ErrorClass::NulByte, "line contains a NUL byte");
-            }
-            if b.contains(&b'\r') {
-                return fail(
-                    ErrorClass::CarriageReturn,
-                    "line contains a carriage return (CRLF line endings?); lines end with LF only",
-                );
-            }
-            return match parsed {
-                Some(Err(e)) => Err(e.into()),
-                _ if text.is_none() => fail(ErrorClass::InvalidUtf8, "line is not valid UTF-8"),
-                _ => fail(ErrorClass::EmptyLine, "empty line"),
-            };
-        }
+    let failure = match parsed {
+        Some(Ok(entry)) => return Ok(entry),
+        Some(Err(e)) => Some(e),
+        None => None,
     };
-    Ok(entry)
+    if number == 1 && b.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return fail(
+            ErrorClass::Bom,
+            "the file starts with a byte order mark; save it as UTF-8 without BOM",
+        );
+    }
+    if b.contains(&0) {
+        return fail(ErrorClass::NulByte, "line contains a NUL byte");
+    }
+    if b.contains(&b'\r') {
+        return fail(
+            ErrorClass::CarriageReturn,
+            "line contains a carriage return (CRLF line endings?); lines end with LF only",
+        );
+    }
+    match failure {
+        Some(e) => Err(e.into()),
+        None if text.is_none() => fail(ErrorClass::InvalidUtf8, "line is not valid UTF-8"),
+        None => fail(ErrorClass::EmptyLine, "empty line"),
+    }
 }
 
 /// Options of [`verify_stream`].
