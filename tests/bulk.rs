@@ -245,3 +245,83 @@ fn a_version_1_store_migrates_to_the_same_store() {
         )
         .expect("append after migration");
 }
+
+/// A reader of `data` that stops before byte `pause_at`, says so on `started`, and goes on when
+/// `go` says so.
+struct Gate {
+    data: std::io::Cursor<Vec<u8>>,
+    pause_at: u64,
+    started: Option<std::sync::mpsc::Sender<()>>,
+    go: std::sync::mpsc::Receiver<()>,
+}
+
+impl std::io::Read for Gate {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let at = self.data.position();
+        if at == self.pause_at {
+            if let Some(started) = self.started.take() {
+                let _ = started.send(());
+                let _ = self.go.recv();
+            }
+        }
+        let room = if at < self.pause_at {
+            buf.len().min((self.pause_at - at) as usize)
+        } else {
+            buf.len()
+        };
+        std::io::Read::read(&mut self.data, &mut buf[..room])
+    }
+}
+
+/// While an import runs with a rollback journal, another connection opening the store waits for
+/// it, then sees all of it; the store is back in WAL mode after. (Opening converts the database to
+/// WAL, which SQLite answers busy at once, without the busy handler: before `Store::open` retried
+/// that, the opener failed "database is locked" here.)
+#[test]
+fn a_store_opened_during_a_rollback_journal_import_waits_for_it() {
+    let l = build_ledger(24, 0, 3, 400);
+    let bytes = l.bytes();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.sqlite");
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (go_tx, go_rx) = std::sync::mpsc::channel();
+    let importer = {
+        let (path, len) = (path.clone(), bytes.len() as u64);
+        let gate = Gate {
+            pause_at: len / 2,
+            data: std::io::Cursor::new(bytes),
+            started: Some(started_tx),
+            go: go_rx,
+        };
+        std::thread::spawn(move || {
+            let mut store = Store::open(&path).expect("open");
+            store.set_bulk_thresholds(100, 1);
+            let r = store
+                .import_sized(
+                    std::io::BufReader::with_capacity(4096, gate),
+                    Some(len),
+                    "gated",
+                    VerifyOptions::default(),
+                    |_| {},
+                )
+                .expect("import");
+            assert!(r.merged && r.added == 400, "{r:?}");
+            store.dump().expect("dump")
+        })
+    };
+    started_rx.recv().expect("the import started");
+    let opener = {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            Store::open(&path)
+                .and_then(|s| s.count())
+                .map_err(|e| e.to_string())
+        })
+    };
+    // Let the opener meet the import's lock before the import goes on.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    go_tx.send(()).expect("go");
+    let dump = importer.join().expect("importer");
+    assert_eq!(opener.join().expect("opener"), Ok(400));
+    assert!(dump.contains("\"wal\""), "not back in WAL mode");
+}
