@@ -1009,12 +1009,12 @@ fn bench_import(ctx: &Ctx, table: &mut Table) -> Result<Option<BenchHome>, Strin
         // Only the last round's store is kept (for the re-import and the queries).
         last = Some(BenchHome { dir, home });
     }
-    let Some(BenchHome { dir, home }) = last else {
+    let Some(kept) = last else {
         return Err("no import round ran".to_string());
     };
     rounds.sort_by(|a, b| (rate(n, a.0) / a.1).total_cmp(&(rate(n, b.0) / b.1)));
     let (imp, ref1, imp_hwm) = rounds[rounds.len() / 2];
-    let (re, re_hwm, re_added, re_held) = cli_import(ctx, coi, &home)?;
+    let (re, re_hwm, re_added, re_held) = cli_import(ctx, coi, &kept.home)?;
     if re_added != 0 || re_held != n {
         return Err(format!(
             "importing again added {re_added} and held {re_held} of {n} entries"
@@ -1055,7 +1055,7 @@ fn bench_import(ctx: &Ctx, table: &mut Table) -> Result<Option<BenchHome>, Strin
         format!("coi verify {}", mib(v_hwm * 1024)),
     );
     row.ratio = Some(imp_hwm as f64 / v_hwm.max(1) as f64);
-    let db = home.join(coi_ledger::home::STORE_FILE);
+    let db = kept.home.join(coi_ledger::home::STORE_FILE);
     let db_len = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
     let wal_len = std::fs::metadata(db.with_extension("sqlite-wal"))
         .map(|m| m.len())
@@ -1068,7 +1068,7 @@ fn bench_import(ctx: &Ctx, table: &mut Table) -> Result<Option<BenchHome>, Strin
         format!("ledger file {}", mib(file_len)),
     );
     row.ratio = Some((db_len + wal_len) as f64 / file_len.max(1) as f64);
-    Ok(Some(BenchHome { dir, home }))
+    Ok(Some(kept))
 }
 
 /// Prints SQLite's plan for the store's query statements, and

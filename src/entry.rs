@@ -937,10 +937,16 @@ pub fn entry_id(body: &[u8]) -> EntryId {
 /// The message signed for body `body` (spec §4.3).
 pub fn signing_message(body: &[u8]) -> Vec<u8> {
     let mut m = Vec::with_capacity(CTX_ENTRY_SIG.len() + 1 + body.len());
+    write_signing_message(&mut m, body);
+    m
+}
+
+/// Replaces the content of `m` with [`signing_message`]`(body)`.
+fn write_signing_message(m: &mut Vec<u8>, body: &[u8]) {
+    m.clear();
     m.extend_from_slice(CTX_ENTRY_SIG.as_bytes());
     m.push(0);
     m.extend_from_slice(body);
-    m
 }
 
 impl Entry {
@@ -1138,10 +1144,7 @@ impl Entry {
         let body = self.body().as_bytes();
         let ok = MESSAGE.with(|m| match m.try_borrow_mut() {
             Ok(mut m) => {
-                m.clear();
-                m.extend_from_slice(CTX_ENTRY_SIG.as_bytes());
-                m.push(0);
-                m.extend_from_slice(body);
+                write_signing_message(&mut m, body);
                 self.key.verify_strict(&m, &self.sig)
             }
             Err(_) => self.key.verify_strict(&signing_message(body), &self.sig),
