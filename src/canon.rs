@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::error::{ErrorClass, FormatError};
+use crate::text::{find_forbidden, is_forbidden};
 
 /// Largest integer the format allows (2^53 − 1).
 pub const MAX_INTEGER: u64 = (1 << 53) - 1;
@@ -13,29 +14,6 @@ pub const MAX_INTEGER: u64 = (1 << 53) - 1;
 pub const MAX_DEPTH: usize = 8;
 /// Longest object key, in bytes.
 pub const MAX_KEY_LEN: usize = 32;
-
-/// Whether `c` is a forbidden character (spec §2): controls, DEL, bidi controls, separators, BOM.
-pub fn is_forbidden(c: char) -> bool {
-    matches!(c,
-        '\u{0000}'..='\u{001F}'
-        | '\u{007F}'..='\u{009F}'
-        | '\u{061C}'
-        | '\u{200E}' | '\u{200F}'
-        | '\u{202A}'..='\u{202E}'
-        | '\u{2066}'..='\u{2069}'
-        | '\u{2028}' | '\u{2029}'
-        | '\u{FEFF}')
-}
-
-/// Returns the first forbidden character of `s` with its byte offset, if any.
-pub fn find_forbidden(s: &str) -> Option<(usize, char)> {
-    // Fast path: ASCII bytes are forbidden only below 0x20 and at 0x7F.
-    let bytes = s.as_bytes();
-    if bytes.iter().all(|&b| (0x20..0x7f).contains(&b)) {
-        return None;
-    }
-    s.char_indices().find(|&(_, c)| is_forbidden(c))
-}
 
 /// Parses `text` and checks that it is canonical JSON; returns the parsed value.
 ///
@@ -387,7 +365,7 @@ fn check_value(value: &Value, depth: usize) -> Result<(), FormatError> {
                 if !is_valid_key(k) {
                     return Err(syntax(format!(
                         "object key {} is not [a-z][a-z0-9_]* of at most {MAX_KEY_LEN} bytes",
-                        crate::display::quote(k)
+                        crate::text::quote(k)
                     )));
                 }
                 check_value(v, depth + 1)?;

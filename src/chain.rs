@@ -322,7 +322,7 @@ impl ChainVerifier {
                 member: e.member,
                 seq: e.seq,
                 class: "unknown-kind",
-                message: format!("kind {} is not defined by format version 1; its signature and chain position were checked, its content was not", crate::display::quote(kind)),
+                message: format!("kind {} is not defined by format version 1; its signature and chain position were checked, its content was not", crate::text::quote(kind)),
             }),
             _ => {}
         }

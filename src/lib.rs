@@ -38,8 +38,9 @@ mod keycache;
 mod keys;
 mod ledger;
 pub mod store;
+mod text;
 
-pub use canon::{is_forbidden, parse as parse_canonical};
+pub use canon::parse as parse_canonical;
 pub use chain::{ChainVerifier, LineError, MemberSummary, Notice, Problem, Report};
 pub use entry::*;
 pub use error::{Error, ErrorClass, FormatError, Result};
@@ -53,3 +54,4 @@ pub use ledger::{
     check_line, verify_bytes, verify_stream, verify_stream_known, LineReader, RawLine,
     VerifyOptions,
 };
+pub use text::is_forbidden;

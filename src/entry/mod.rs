@@ -72,7 +72,7 @@ impl Timestamp {
         if !shape_ok {
             return Err(format!(
                 "time must be YYYY-MM-DDTHH:MM:SSZ in UTC, got {}",
-                crate::display::quote(s)
+                crate::text::quote(s)
             ));
         }
         let (hour, minute, second) = (digits(&b[11..13]), digits(&b[14..16]), digits(&b[17..19]));
@@ -182,7 +182,7 @@ impl Date {
         if !shape_ok || !is_real_date(b) || s.starts_with("0000") {
             return Err(format!(
                 "date must be a real date written YYYY-MM-DD, got {}",
-                crate::display::quote(s)
+                crate::text::quote(s)
             ));
         }
         Ok(())
@@ -229,7 +229,7 @@ impl Matter {
         if !ok {
             return Err(format!(
                 "matter {} must be lowercase letters, digits and . _ / - (starting with a letter or digit), at most {MAX_MATTER_LEN} bytes, e.g. board-2026-12/item-4",
-                crate::display::quote(s)
+                crate::text::quote(s)
             ));
         }
         Ok(())
@@ -274,7 +274,7 @@ macro_rules! token_enum {
             fn from_str(s: &str) -> Result<Self, String> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(format!("{} is not one of: {}", crate::display::quote(s), [$($text),+].join(", "))),
+                    _ => Err(format!("{} is not one of: {}", crate::text::quote(s), [$($text),+].join(", "))),
                 }
             }
         }
@@ -678,7 +678,7 @@ impl Data {
                 if !is_valid_kind(other) {
                     return Err(bad_field(format!(
                         "kind {} is not [a-z][a-z0-9-]* of at most 32 bytes",
-                        crate::display::quote(other)
+                        crate::text::quote(other)
                     )));
                 }
                 Data::Unknown {
@@ -815,7 +815,7 @@ pub fn text(name: &str, s: &str, max: usize) -> Result<(), FormatError> {
             "{name} must not start or end with a space"
         )));
     }
-    if let Some((_, c)) = canon::find_forbidden(s) {
+    if let Some((_, c)) = crate::text::find_forbidden(s) {
         return Err(FormatError::new(
             ErrorClass::ForbiddenCharacter,
             format!("{name} contains the forbidden character U+{:04X} (control, bidi or separator characters are not allowed)", c as u32),
@@ -1072,7 +1072,7 @@ impl Entry {
                 missing.join(", "),
                 extra
                     .iter()
-                    .map(|k| crate::display::escape(k))
+                    .map(|k| crate::text::escape(k))
                     .collect::<Vec<_>>()
                     .join(", ")
             )));
