@@ -1,0 +1,507 @@
+//! The kinds of entry and their data (spec §6, §7, §8): one struct per kind, [`Data`] over them,
+//! decoding from the `data` object and the rules that types alone do not capture.
+
+use std::collections::BTreeMap;
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::values::{
+    is_canonical_base64, opt_text, text, Ballot, Between, Category, Date, EntryId, Matter,
+    Mitigation, Outcome, Presence, Relationship, Scope, SealedField, Timestamp, VoteResult, Whose,
+};
+use crate::error::{bad_field, FormatError};
+use crate::hash::Hash32;
+use crate::keys::{MemberId, PublicKey, Signature};
+
+/// Most matters in one list.
+pub const MAX_MATTERS: usize = 64;
+/// Most heads, participants or recipients in one list.
+pub const MAX_HEADS: usize = 4096;
+/// Most recipients of a disclosure.
+pub const MAX_RECIPIENTS: usize = 64;
+/// Longest disclosure ciphertext (base64 characters).
+pub const MAX_CIPHERTEXT: usize = 49_152;
+/// Longest name-like text.
+pub const MAX_NAME: usize = 200;
+/// Longest free text.
+pub const MAX_TEXT: usize = 2000;
+/// Longest value band.
+pub const MAX_BAND: usize = 100;
+
+/// `profile` data (spec §6.3).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Profile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affiliation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<String>,
+    pub name: String,
+}
+
+/// `declaration` data, and the declaration part of `amend` (spec §6.4).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Declaration {
+    pub between: Between,
+    pub category: Category,
+    pub counterparty: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matters: Option<Vec<Matter>>,
+    pub mitigation: Mitigation,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nature: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relationship: Option<Relationship>,
+    pub scope: Scope,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<BTreeMap<SealedField, Hash32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    pub whose: Whose,
+}
+
+/// `no-conflict` data (spec §6.5).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct NoConflict {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matters: Option<Vec<Matter>>,
+    pub scope: Scope,
+}
+
+/// `withdraw` data (spec §6.7).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Withdraw {
+    pub target: EntryId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Date>,
+}
+
+/// `retract` data (spec §6.7).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Retract {
+    pub reason: String,
+    pub target: EntryId,
+}
+
+/// `reaffirm` data (spec §6.8).
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Reaffirm {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// `key-rotation` data (spec §6.9).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct KeyRotation {
+    pub new_key: String,
+    pub proof: String,
+}
+
+/// `disclosure` data (spec §7).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Disclosure {
+    pub ciphertext: String,
+    pub recipients: Vec<MemberId>,
+    pub target: EntryId,
+}
+
+/// A chain head (spec §8).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Head {
+    pub id: EntryId,
+    pub member: MemberId,
+    pub seq: u64,
+}
+
+/// One member's participation in a vote (spec §8.1).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Participation {
+    pub member: MemberId,
+    pub presence: Presence,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote: Option<Ballot>,
+}
+
+/// `vote` data (spec §8.1).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Vote {
+    pub heads: Vec<Head>,
+    pub held: Timestamp,
+    pub matter: Matter,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub motion: Option<String>,
+    pub participation: Vec<Participation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<VoteResult>,
+}
+
+/// `determination` data (spec §8.2).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Determination {
+    pub declaration: EntryId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matter: Option<Matter>,
+    pub member: MemberId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub outcome: Outcome,
+}
+
+/// `witness` data (spec §8.3).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Witness {
+    pub heads: Vec<Head>,
+}
+
+/// The content of an entry, by kind (spec §6).
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum Data {
+    /// `profile`.
+    Profile(Profile),
+    /// `declaration`.
+    Declaration(Declaration),
+    /// `no-conflict`.
+    NoConflict(NoConflict),
+    /// `amend`: the target and the complete new version.
+    Amend {
+        /// The live declaration replaced.
+        target: EntryId,
+        /// The new version.
+        declaration: Declaration,
+    },
+    /// `withdraw`.
+    Withdraw(Withdraw),
+    /// `retract`.
+    Retract(Retract),
+    /// `reaffirm`.
+    Reaffirm(Reaffirm),
+    /// `key-rotation`.
+    KeyRotation(KeyRotation),
+    /// `disclosure`.
+    Disclosure(Disclosure),
+    /// `vote`.
+    Vote(Vote),
+    /// `determination`.
+    Determination(Determination),
+    /// `witness`.
+    Witness(Witness),
+    /// A kind this version does not define (spec §6.1): carried, not interpreted.
+    Unknown {
+        /// The kind.
+        kind: String,
+        /// The data object, uninterpreted.
+        data: Map<String, Value>,
+    },
+}
+
+impl Data {
+    /// The kind string.
+    pub fn kind(&self) -> &str {
+        match self {
+            Data::Profile(_) => "profile",
+            Data::Declaration(_) => "declaration",
+            Data::NoConflict(_) => "no-conflict",
+            Data::Amend { .. } => "amend",
+            Data::Withdraw(_) => "withdraw",
+            Data::Retract(_) => "retract",
+            Data::Reaffirm(_) => "reaffirm",
+            Data::KeyRotation(_) => "key-rotation",
+            Data::Disclosure(_) => "disclosure",
+            Data::Vote(_) => "vote",
+            Data::Determination(_) => "determination",
+            Data::Witness(_) => "witness",
+            Data::Unknown { kind, .. } => kind,
+        }
+    }
+
+    /// The id this entry's data targets within the member's own chain (amend, withdraw, retract).
+    pub fn own_target(&self) -> Option<&EntryId> {
+        match self {
+            Data::Amend { target, .. } => Some(target),
+            Data::Withdraw(w) => Some(&w.target),
+            Data::Retract(r) => Some(&r.target),
+            _ => None,
+        }
+    }
+
+    /// The declaration content if this entry is a declaration or an amendment.
+    pub fn declaration(&self) -> Option<&Declaration> {
+        match self {
+            Data::Declaration(d) | Data::Amend { declaration: d, .. } => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The matters this entry names (declarations, amendments, no-conflict, votes, determinations).
+    pub fn matters(&self) -> Vec<&Matter> {
+        match self {
+            Data::Declaration(d) | Data::Amend { declaration: d, .. } => {
+                d.matters.iter().flatten().collect()
+            }
+            Data::NoConflict(n) => n.matters.iter().flatten().collect(),
+            Data::Vote(v) => vec![&v.matter],
+            Data::Determination(d) => d.matter.iter().collect(),
+            _ => vec![],
+        }
+    }
+
+    /// The data object as it stands in the entry.
+    pub(super) fn to_value(&self) -> Value {
+        fn v<T: Serialize>(t: &T) -> Value {
+            // Serialising these plain data types to a Value cannot fail.
+            serde_json::to_value(t).unwrap_or(Value::Null)
+        }
+        match self {
+            Data::Profile(x) => v(x),
+            Data::Declaration(x) => v(x),
+            Data::NoConflict(x) => v(x),
+            Data::Amend {
+                target,
+                declaration,
+            } => {
+                let mut m = v(declaration);
+                if let Value::Object(o) = &mut m {
+                    o.insert("target".into(), Value::String(target.to_hex()));
+                }
+                m
+            }
+            Data::Withdraw(x) => v(x),
+            Data::Retract(x) => v(x),
+            Data::Reaffirm(x) => v(x),
+            Data::KeyRotation(x) => v(x),
+            Data::Disclosure(x) => v(x),
+            Data::Vote(x) => v(x),
+            Data::Determination(x) => v(x),
+            Data::Witness(x) => v(x),
+            Data::Unknown { data, .. } => Value::Object(data.clone()),
+        }
+    }
+
+    /// [`Data::from_value`] for `text`, the canonical JSON text of an object, decoding the usual
+    /// kinds straight from the text. `Some` only when `from_value` accepts the value, with the same
+    /// result (debug builds check this in [`Entry::parse`]); `None` for any fault.
+    pub(super) fn from_canonical_text(kind: &str, text: &str) -> Option<Data> {
+        fn de<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
+            serde_json::from_str(text).ok()
+        }
+        // A derived struct would also accept an array; `from_value` wants an object.
+        if !text.starts_with('{') {
+            return None;
+        }
+        let d = match kind {
+            "profile" => Data::Profile(de(text)?),
+            "declaration" => Data::Declaration(de(text)?),
+            "no-conflict" => Data::NoConflict(de(text)?),
+            "withdraw" => Data::Withdraw(de(text)?),
+            "retract" => Data::Retract(de(text)?),
+            "reaffirm" => Data::Reaffirm(de(text)?),
+            "key-rotation" => Data::KeyRotation(de(text)?),
+            "disclosure" => Data::Disclosure(de(text)?),
+            "vote" => Data::Vote(de(text)?),
+            "determination" => Data::Determination(de(text)?),
+            "witness" => Data::Witness(de(text)?),
+            // `amend` (its `target` sits among the declaration's keys) and unknown kinds: through
+            // the value, by `from_value` itself.
+            _ => return Data::from_value(kind, serde_json::from_str(text).ok()?).ok(),
+        };
+        d.validate().ok()?;
+        Some(d)
+    }
+
+    /// Decodes and validates `data` for `kind` (spec §6).
+    pub fn from_value(kind: &str, data: Value) -> Result<Data, FormatError> {
+        fn de<T: DeserializeOwned>(kind: &str, v: Value) -> Result<T, FormatError> {
+            serde_json::from_value(v).map_err(|e| bad_field(format!("{kind} data: {e}")))
+        }
+        let Value::Object(mut map) = data else {
+            return Err(bad_field("`data` must be an object"));
+        };
+        let d = match kind {
+            "profile" => Data::Profile(de(kind, Value::Object(map))?),
+            "declaration" => Data::Declaration(de(kind, Value::Object(map))?),
+            "no-conflict" => Data::NoConflict(de(kind, Value::Object(map))?),
+            "amend" => {
+                let target = map
+                    .remove("target")
+                    .ok_or_else(|| bad_field("amend data: missing field `target`"))?;
+                let target: EntryId = de(kind, target)?;
+                Data::Amend {
+                    target,
+                    declaration: de(kind, Value::Object(map))?,
+                }
+            }
+            "withdraw" => Data::Withdraw(de(kind, Value::Object(map))?),
+            "retract" => Data::Retract(de(kind, Value::Object(map))?),
+            "reaffirm" => Data::Reaffirm(de(kind, Value::Object(map))?),
+            "key-rotation" => Data::KeyRotation(de(kind, Value::Object(map))?),
+            "disclosure" => Data::Disclosure(de(kind, Value::Object(map))?),
+            "vote" => Data::Vote(de(kind, Value::Object(map))?),
+            "determination" => Data::Determination(de(kind, Value::Object(map))?),
+            "witness" => Data::Witness(de(kind, Value::Object(map))?),
+            other => {
+                if !is_valid_kind(other) {
+                    return Err(bad_field(format!(
+                        "kind {} is not [a-z][a-z0-9-]* of at most 32 bytes",
+                        crate::text::quote(other)
+                    )));
+                }
+                Data::Unknown {
+                    kind: other.to_string(),
+                    data: map,
+                }
+            }
+        };
+        d.validate()?;
+        Ok(d)
+    }
+
+    /// Checks the rules that types alone do not capture: text lengths, list order, consistency.
+    pub fn validate(&self) -> Result<(), FormatError> {
+        match self {
+            Data::Profile(p) => {
+                text("name", &p.name, MAX_NAME)?;
+                opt_text("capacity", &p.capacity, MAX_NAME)?;
+                opt_text("affiliation", &p.affiliation, MAX_NAME)
+            }
+            Data::Declaration(d) | Data::Amend { declaration: d, .. } => validate_declaration(d),
+            Data::NoConflict(n) => scope_matters(n.scope, &n.matters),
+            Data::Withdraw(_) => Ok(()),
+            Data::Retract(r) => text("reason", &r.reason, MAX_TEXT),
+            Data::Reaffirm(r) => opt_text("note", &r.note, MAX_TEXT),
+            Data::KeyRotation(k) => {
+                PublicKey::from_hex(&k.new_key)?;
+                Signature::from_base64(&k.proof)
+                    .map_err(|e| bad_field(format!("proof: {}", e.message)))?;
+                Ok(())
+            }
+            Data::Disclosure(d) => {
+                if d.ciphertext.is_empty()
+                    || d.ciphertext.len() > MAX_CIPHERTEXT
+                    || !is_canonical_base64(&d.ciphertext)
+                {
+                    return Err(bad_field(format!("ciphertext must be 1 to {MAX_CIPHERTEXT} characters of padded standard base64")));
+                }
+                sorted_unique("recipients", d.recipients.iter(), MAX_RECIPIENTS)
+            }
+            Data::Vote(v) => {
+                opt_text("motion", &v.motion, MAX_TEXT)?;
+                sorted_unique("heads", v.heads.iter().map(|h| &h.member), MAX_HEADS)?;
+                heads_seq(&v.heads)?;
+                sorted_unique(
+                    "participation",
+                    v.participation.iter().map(|p| &p.member),
+                    MAX_HEADS,
+                )?;
+                for p in &v.participation {
+                    if p.vote.is_some() && p.presence != Presence::Present {
+                        return Err(bad_field(
+                            "participation: a vote is recorded only for a member who is present",
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Data::Determination(d) => opt_text("note", &d.note, MAX_TEXT),
+            Data::Witness(w) => {
+                sorted_unique("heads", w.heads.iter().map(|h| &h.member), MAX_HEADS)?;
+                heads_seq(&w.heads)
+            }
+            Data::Unknown { .. } => Ok(()),
+        }
+    }
+}
+
+fn heads_seq(heads: &[Head]) -> Result<(), FormatError> {
+    if heads.iter().any(|h| h.seq == 0) {
+        return Err(bad_field("heads: seq starts at 1"));
+    }
+    Ok(())
+}
+
+fn validate_declaration(d: &Declaration) -> Result<(), FormatError> {
+    text("counterparty", &d.counterparty, MAX_NAME)?;
+    opt_text("nature", &d.nature, MAX_TEXT)?;
+    opt_text("value", &d.value, MAX_BAND)?;
+    scope_matters(d.scope, &d.matters)?;
+    if let (Some(s), Some(u)) = (&d.since, &d.until) {
+        if u < s {
+            return Err(bad_field(format!(
+                "until {} is before since {}",
+                u.as_str(),
+                s.as_str()
+            )));
+        }
+    }
+    if let Some(sealed) = &d.sealed {
+        if sealed.is_empty() {
+            return Err(bad_field("sealed must not be empty"));
+        }
+    }
+    Ok(())
+}
+
+fn scope_matters(scope: Scope, matters: &Option<Vec<Matter>>) -> Result<(), FormatError> {
+    match (scope, matters) {
+        (Scope::Specific, Some(m)) => sorted_unique("matters", m.iter(), MAX_MATTERS),
+        (Scope::Specific, None) => Err(bad_field("a specific scope needs `matters`")),
+        (Scope::Standing, Some(_)) => Err(bad_field("a standing scope has no `matters`")),
+        (Scope::Standing, None) => Ok(()),
+    }
+}
+
+fn sorted_unique<'a, T: Ord + 'a>(
+    name: &str,
+    items: impl Iterator<Item = &'a T>,
+    max: usize,
+) -> Result<(), FormatError> {
+    let items: Vec<&T> = items.collect();
+    if items.is_empty() || items.len() > max {
+        return Err(bad_field(format!("{name} must have 1 to {max} items")));
+    }
+    if items.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(bad_field(format!(
+            "{name} must be unique and in ascending order"
+        )));
+    }
+    Ok(())
+}
+
+fn is_valid_kind(k: &str) -> bool {
+    let b = k.as_bytes();
+    !b.is_empty()
+        && b.len() <= 32
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
