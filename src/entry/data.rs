@@ -7,8 +7,9 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::values::{
-    is_canonical_base64, opt_text, text, Ballot, Between, Category, Date, EntryId, Matter,
-    Mitigation, Outcome, Presence, Relationship, Scope, SealedField, Timestamp, VoteResult, Whose,
+    is_canonical_base64, opt_text, text, token_enum, Ballot, Between, Category, Date, EntryId,
+    Matter, Mitigation, Outcome, Presence, Relationship, Scope, SealedField, Timestamp, VoteResult,
+    Whose,
 };
 use crate::error::{bad_field, FormatError};
 use crate::hash::Hash32;
@@ -183,6 +184,25 @@ pub struct Witness {
     pub heads: Vec<Head>,
 }
 
+token_enum!(
+    /// A kind of entry that format version 1 defines (spec §6.1), in the spec's order: the one
+    /// list of the kinds' names. Any other name of the kind syntax is unknown ([`Data::Unknown`]).
+    Kind {
+        /** `profile` (§6.3). */ Profile = "profile",
+        /** `declaration` (§6.4). */ Declaration = "declaration",
+        /** `no-conflict` (§6.5). */ NoConflict = "no-conflict",
+        /** `amend` (§6.6). */ Amend = "amend",
+        /** `withdraw` (§6.7). */ Withdraw = "withdraw",
+        /** `retract` (§6.7). */ Retract = "retract",
+        /** `reaffirm` (§6.8). */ Reaffirm = "reaffirm",
+        /** `key-rotation` (§6.9). */ KeyRotation = "key-rotation",
+        /** `disclosure` (§7). */ Disclosure = "disclosure",
+        /** `vote` (§8.1). */ Vote = "vote",
+        /** `determination` (§8.2). */ Determination = "determination",
+        /** `witness` (§8.3). */ Witness = "witness",
+    }
+);
+
 /// The content of an entry, by kind (spec §6).
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]
@@ -226,23 +246,36 @@ pub enum Data {
 }
 
 impl Data {
-    /// The kind string.
+    /// The kind string: a [`Kind`]'s name, or the name of an unknown kind as written.
     pub fn kind(&self) -> &str {
-        match self {
-            Data::Profile(_) => "profile",
-            Data::Declaration(_) => "declaration",
-            Data::NoConflict(_) => "no-conflict",
-            Data::Amend { .. } => "amend",
-            Data::Withdraw(_) => "withdraw",
-            Data::Retract(_) => "retract",
-            Data::Reaffirm(_) => "reaffirm",
-            Data::KeyRotation(_) => "key-rotation",
-            Data::Disclosure(_) => "disclosure",
-            Data::Vote(_) => "vote",
-            Data::Determination(_) => "determination",
-            Data::Witness(_) => "witness",
-            Data::Unknown { kind, .. } => kind,
+        match self.which_kind() {
+            Ok(kind) => kind.as_str(),
+            Err(unknown) => unknown,
         }
+    }
+
+    /// The kind, if format version 1 defines it (`None` for [`Data::Unknown`]).
+    pub fn known_kind(&self) -> Option<Kind> {
+        self.which_kind().ok()
+    }
+
+    /// The defined kind, or the name of the unknown one.
+    fn which_kind(&self) -> Result<Kind, &str> {
+        Ok(match self {
+            Data::Profile(_) => Kind::Profile,
+            Data::Declaration(_) => Kind::Declaration,
+            Data::NoConflict(_) => Kind::NoConflict,
+            Data::Amend { .. } => Kind::Amend,
+            Data::Withdraw(_) => Kind::Withdraw,
+            Data::Retract(_) => Kind::Retract,
+            Data::Reaffirm(_) => Kind::Reaffirm,
+            Data::KeyRotation(_) => Kind::KeyRotation,
+            Data::Disclosure(_) => Kind::Disclosure,
+            Data::Vote(_) => Kind::Vote,
+            Data::Determination(_) => Kind::Determination,
+            Data::Witness(_) => Kind::Witness,
+            Data::Unknown { kind, .. } => return Err(kind),
+        })
     }
 
     /// The id this entry's data targets within the member's own chain (amend, withdraw, retract).
@@ -319,21 +352,23 @@ impl Data {
         if !text.starts_with('{') {
             return None;
         }
-        let d = match kind {
-            "profile" => Data::Profile(de(text)?),
-            "declaration" => Data::Declaration(de(text)?),
-            "no-conflict" => Data::NoConflict(de(text)?),
-            "withdraw" => Data::Withdraw(de(text)?),
-            "retract" => Data::Retract(de(text)?),
-            "reaffirm" => Data::Reaffirm(de(text)?),
-            "key-rotation" => Data::KeyRotation(de(text)?),
-            "disclosure" => Data::Disclosure(de(text)?),
-            "vote" => Data::Vote(de(text)?),
-            "determination" => Data::Determination(de(text)?),
-            "witness" => Data::Witness(de(text)?),
+        let d = match Kind::from_name(kind) {
+            Some(Kind::Profile) => Data::Profile(de(text)?),
+            Some(Kind::Declaration) => Data::Declaration(de(text)?),
+            Some(Kind::NoConflict) => Data::NoConflict(de(text)?),
+            Some(Kind::Withdraw) => Data::Withdraw(de(text)?),
+            Some(Kind::Retract) => Data::Retract(de(text)?),
+            Some(Kind::Reaffirm) => Data::Reaffirm(de(text)?),
+            Some(Kind::KeyRotation) => Data::KeyRotation(de(text)?),
+            Some(Kind::Disclosure) => Data::Disclosure(de(text)?),
+            Some(Kind::Vote) => Data::Vote(de(text)?),
+            Some(Kind::Determination) => Data::Determination(de(text)?),
+            Some(Kind::Witness) => Data::Witness(de(text)?),
             // `amend` (its `target` sits among the declaration's keys) and unknown kinds: through
             // the value, by `from_value` itself.
-            _ => return Data::from_value(kind, serde_json::from_str(text).ok()?).ok(),
+            Some(Kind::Amend) | None => {
+                return Data::from_value(kind, serde_json::from_str(text).ok()?).ok()
+            }
         };
         d.validate().ok()?;
         Some(d)
@@ -347,11 +382,24 @@ impl Data {
         let Value::Object(mut map) = data else {
             return Err(bad_field("`data` must be an object"));
         };
-        let d = match kind {
-            "profile" => Data::Profile(de(kind, Value::Object(map))?),
-            "declaration" => Data::Declaration(de(kind, Value::Object(map))?),
-            "no-conflict" => Data::NoConflict(de(kind, Value::Object(map))?),
-            "amend" => {
+        let Some(known) = Kind::from_name(kind) else {
+            if !is_valid_kind(kind) {
+                return Err(bad_field(format!(
+                    "kind {} is not [a-z][a-z0-9-]* of at most 32 bytes",
+                    crate::text::quote(kind)
+                )));
+            }
+            // Spec §6.1: an unknown kind's data is carried, not interpreted.
+            return Ok(Data::Unknown {
+                kind: kind.to_string(),
+                data: map,
+            });
+        };
+        let d = match known {
+            Kind::Profile => Data::Profile(de(kind, Value::Object(map))?),
+            Kind::Declaration => Data::Declaration(de(kind, Value::Object(map))?),
+            Kind::NoConflict => Data::NoConflict(de(kind, Value::Object(map))?),
+            Kind::Amend => {
                 let target = map
                     .remove("target")
                     .ok_or_else(|| bad_field("amend data: missing field `target`"))?;
@@ -361,26 +409,14 @@ impl Data {
                     declaration: de(kind, Value::Object(map))?,
                 }
             }
-            "withdraw" => Data::Withdraw(de(kind, Value::Object(map))?),
-            "retract" => Data::Retract(de(kind, Value::Object(map))?),
-            "reaffirm" => Data::Reaffirm(de(kind, Value::Object(map))?),
-            "key-rotation" => Data::KeyRotation(de(kind, Value::Object(map))?),
-            "disclosure" => Data::Disclosure(de(kind, Value::Object(map))?),
-            "vote" => Data::Vote(de(kind, Value::Object(map))?),
-            "determination" => Data::Determination(de(kind, Value::Object(map))?),
-            "witness" => Data::Witness(de(kind, Value::Object(map))?),
-            other => {
-                if !is_valid_kind(other) {
-                    return Err(bad_field(format!(
-                        "kind {} is not [a-z][a-z0-9-]* of at most 32 bytes",
-                        crate::text::quote(other)
-                    )));
-                }
-                Data::Unknown {
-                    kind: other.to_string(),
-                    data: map,
-                }
-            }
+            Kind::Withdraw => Data::Withdraw(de(kind, Value::Object(map))?),
+            Kind::Retract => Data::Retract(de(kind, Value::Object(map))?),
+            Kind::Reaffirm => Data::Reaffirm(de(kind, Value::Object(map))?),
+            Kind::KeyRotation => Data::KeyRotation(de(kind, Value::Object(map))?),
+            Kind::Disclosure => Data::Disclosure(de(kind, Value::Object(map))?),
+            Kind::Vote => Data::Vote(de(kind, Value::Object(map))?),
+            Kind::Determination => Data::Determination(de(kind, Value::Object(map))?),
+            Kind::Witness => Data::Witness(de(kind, Value::Object(map))?),
         };
         d.validate()?;
         Ok(d)
@@ -504,4 +540,27 @@ fn is_valid_kind(k: &str) -> bool {
         && b[0].is_ascii_lowercase()
         && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every defined kind's name is of the kind syntax, names it back, and is decoded as that
+    /// kind (never as an unknown one); other names of the syntax are unknown and carried.
+    #[test]
+    fn every_kind_is_defined_once() {
+        for &k in Kind::ALL {
+            assert_eq!(Kind::from_name(k.as_str()), Some(k));
+            assert_eq!(k.to_string(), k.as_str());
+            assert!(is_valid_kind(k.as_str()), "{k}");
+            match Data::from_value(k.as_str(), Value::Object(Map::new())) {
+                Ok(d) => assert_eq!((d.known_kind(), d.kind()), (Some(k), k.as_str())),
+                Err(e) => assert_eq!(e.class, crate::ErrorClass::BadField, "{k}: {e}"),
+            }
+        }
+        let unknown = Data::from_value("later-kind", Value::Object(Map::new())).unwrap();
+        assert_eq!((unknown.known_kind(), unknown.kind()), (None, "later-kind"));
+        assert!(Data::from_value("Later", Value::Object(Map::new())).is_err());
+    }
 }

@@ -9,9 +9,9 @@ mod values;
 use serde_json::{Map, Value};
 
 pub use data::{
-    Data, Declaration, Determination, Disclosure, Head, KeyRotation, NoConflict, Participation,
-    Profile, Reaffirm, Retract, Vote, Withdraw, Witness, MAX_BAND, MAX_CIPHERTEXT, MAX_HEADS,
-    MAX_MATTERS, MAX_NAME, MAX_RECIPIENTS, MAX_TEXT,
+    Data, Declaration, Determination, Disclosure, Head, KeyRotation, Kind, NoConflict,
+    Participation, Profile, Reaffirm, Retract, Vote, Withdraw, Witness, MAX_BAND, MAX_CIPHERTEXT,
+    MAX_HEADS, MAX_MATTERS, MAX_NAME, MAX_RECIPIENTS, MAX_TEXT,
 };
 pub use values::{
     text, Ballot, Between, Category, Date, EntryId, Matter, Mitigation, Outcome, Presence,

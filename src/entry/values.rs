@@ -239,14 +239,18 @@ macro_rules! token_enum {
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
+            /// The value written `s` in entries, if `s` names one.
+            pub fn from_name(s: &str) -> Option<$name> {
+                match s {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
         }
         impl std::str::FromStr for $name {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(format!("{} is not one of: {}", crate::text::quote(s), [$($text),+].join(", "))),
-                }
+                $name::from_name(s).ok_or_else(|| format!("{} is not one of: {}", crate::text::quote(s), [$($text),+].join(", ")))
             }
         }
         impl std::fmt::Display for $name {
@@ -254,6 +258,9 @@ macro_rules! token_enum {
         }
     };
 }
+
+// For the one list of kinds, in `data`.
+pub(super) use token_enum;
 
 token_enum!(
     /// Scope of a declaration or no-conflict statement.
