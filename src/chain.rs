@@ -44,10 +44,57 @@ pub struct Notice {
     pub member: MemberId,
     /// The seq.
     pub seq: u64,
-    /// The notice's name, e.g. `unknown-kind`.
-    pub class: &'static str,
+    /// The notice's class, written e.g. `unknown-kind`.
+    pub class: NoticeClass,
     /// What it means.
     pub message: String,
+}
+
+/// A class of [`Notice`]: something a verifier reports that is not a problem.
+///
+/// The string form (`as_str`, and the serialisation) is part of the format's contract, as for
+/// [`ErrorClass`]: test vectors and `--json` reports use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum NoticeClass {
+    /// An entry of a kind that format version 1 does not define (spec §6.1).
+    UnknownKind,
+}
+
+impl NoticeClass {
+    /// Every class.
+    pub const ALL: [NoticeClass; 1] = [NoticeClass::UnknownKind];
+
+    /// The class's name, e.g. `unknown-kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeClass::UnknownKind => "unknown-kind",
+        }
+    }
+
+    /// Parses a class name.
+    pub fn from_name(name: &str) -> Option<NoticeClass> {
+        NoticeClass::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for NoticeClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for NoticeClass {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Compares with the name, as the class compared when it was a string.
+impl PartialEq<&str> for NoticeClass {
+    fn eq(&self, name: &&str) -> bool {
+        self.as_str() == *name
+    }
 }
 
 /// What is known about one member after a file: for reports.
@@ -321,7 +368,7 @@ impl ChainVerifier {
                 line: line_no,
                 member: e.member,
                 seq: e.seq,
-                class: "unknown-kind",
+                class: NoticeClass::UnknownKind,
                 message: format!("kind {} is not defined by format version 1; its signature and chain position were checked, its content was not", crate::text::quote(kind)),
             }),
             _ => {}
@@ -381,5 +428,25 @@ impl ChainVerifier {
             problems: self.problems,
             notices: self.notices,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A notice's class is written as its name, in reports and in JSON.
+    #[test]
+    fn notice_class_is_written_by_name() {
+        for c in NoticeClass::ALL {
+            assert_eq!(NoticeClass::from_name(c.as_str()), Some(c));
+            assert_eq!(c.to_string(), c.as_str());
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.as_str())
+            );
+        }
+        assert_eq!(NoticeClass::UnknownKind, "unknown-kind");
+        assert_eq!(NoticeClass::from_name("unknown"), None);
     }
 }

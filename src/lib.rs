@@ -41,7 +41,7 @@ pub mod store;
 mod text;
 
 pub use canon::parse as parse_canonical;
-pub use chain::{ChainVerifier, LineError, MemberSummary, Notice, Problem, Report};
+pub use chain::{ChainVerifier, LineError, MemberSummary, Notice, NoticeClass, Problem, Report};
 pub use entry::*;
 pub use error::{Error, ErrorClass, FormatError, Result};
 pub use hash::{
