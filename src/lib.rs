@@ -42,7 +42,14 @@ mod text;
 
 pub use canon::parse as parse_canonical;
 pub use chain::{ChainVerifier, LineError, MemberSummary, Notice, NoticeClass, Problem, Report};
-pub use entry::*;
+pub use entry::{
+    entry_id, signing_message, text, Ballot, Between, Category, Data, Date, Declaration,
+    Determination, Disclosure, Draft, Entry, EntryId, Head, KeyRotation, Kind, Matter, Mitigation,
+    NoConflict, Outcome, Participation, Presence, Profile, Reaffirm, Relationship, Retract, Scope,
+    SealedField, Timestamp, Vote, VoteResult, Whose, Withdraw, Witness, FORMAT_VERSION, MAX_BAND,
+    MAX_CIPHERTEXT, MAX_HEADS, MAX_LINE_LEN, MAX_MATTERS, MAX_MATTER_LEN, MAX_NAME, MAX_RECIPIENTS,
+    MAX_TEXT,
+};
 pub use error::{Error, ErrorClass, FormatError, Result};
 pub use hash::{
     Hash32, CTX_ENTRY_ID, CTX_ENTRY_SIG, CTX_KEY_ACCEPT, CTX_MEMBER_ID, CTX_SEAL, CTX_SECRET_KEY,
