@@ -563,4 +563,63 @@ mod tests {
         assert_eq!((unknown.known_kind(), unknown.kind()), (None, "later-kind"));
         assert!(Data::from_value("Later", Value::Object(Map::new())).is_err());
     }
+
+    /// A bad `key-rotation` field is refused with the spec's class and the same message as ever:
+    /// a weak or non-canonical key is `bad-key`, anything else `bad-field`.
+    #[test]
+    fn key_rotation_faults_keep_their_class_and_message() {
+        use crate::error::ErrorClass::{BadField, BadKey};
+        let sk = crate::keys::SecretKey::from_seed(&[1; 32]);
+        let key = sk.public().to_hex();
+        let proof = sk.sign(b"any message").to_base64();
+        let good = serde_json::json!({"new_key": key, "proof": proof});
+        let data = Data::from_value("key-rotation", good.clone()).unwrap();
+        assert_eq!(data.to_value(), good);
+        let cases = [
+            (
+                serde_json::json!({"new_key": "00", "proof": proof}),
+                BadField,
+                "public key is not 64 lowercase hex characters",
+            ),
+            (
+                serde_json::json!({"new_key": key.to_uppercase(), "proof": proof}),
+                BadField,
+                "public key is not 64 lowercase hex characters",
+            ),
+            (
+                serde_json::json!({"new_key": format!("01{}", "0".repeat(62)), "proof": proof}),
+                BadKey,
+                "public key is of small order (weak)",
+            ),
+            (
+                serde_json::json!({"new_key": format!("ee{}7f", "f".repeat(60)), "proof": proof}),
+                BadKey,
+                "public key is a non-canonical encoding of its point",
+            ),
+            (
+                serde_json::json!({"new_key": key, "proof": "AAAA"}),
+                BadField,
+                "proof: signature is not 88 characters of padded standard base64 encoding 64 bytes",
+            ),
+            (
+                serde_json::json!({"new_key": key}),
+                BadField,
+                "key-rotation data: missing field `proof`",
+            ),
+            (
+                serde_json::json!({"new_key": key, "proof": proof, "x": 1}),
+                BadField,
+                "key-rotation data: unknown field `x`, expected `new_key` or `proof`",
+            ),
+            (
+                serde_json::json!({"new_key": 1, "proof": proof}),
+                BadField,
+                "key-rotation data: invalid type: integer `1`, expected a string",
+            ),
+        ];
+        for (value, class, message) in cases {
+            let e = Data::from_value("key-rotation", value.clone()).unwrap_err();
+            assert_eq!((e.class, e.message.as_str()), (class, message), "{value}");
+        }
+    }
 }
