@@ -343,7 +343,8 @@ impl Data {
 
     /// [`Data::from_value`] for `text`, the canonical JSON text of an object, decoding the usual
     /// kinds straight from the text. `Some` only when `from_value` accepts the value, with the same
-    /// result (debug builds check this in [`Entry::parse`]); `None` for any fault.
+    /// result (debug builds check this in [`Entry::parse`](super::Entry::parse)); `None` for any
+    /// fault.
     pub(super) fn from_canonical_text(kind: &str, text: &str) -> Option<Data> {
         fn de<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
             serde_json::from_str(text).ok()
