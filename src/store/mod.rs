@@ -27,8 +27,8 @@ use crate::ledger::{verify_stream_known, VerifyOptions};
 /// The newest store schema this build knows (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 2;
 const MIGRATIONS: [&str; 2] = [
-    include_str!("../schema/store-001.sql"),
-    include_str!("../schema/store-002.sql"),
+    include_str!("../../schema/store-001.sql"),
+    include_str!("../../schema/store-002.sql"),
 ];
 /// `coi conflicts --matter M [--member N]`: (target rowid, line) of the live declarations and
 /// no-conflict statements naming matter `?1`, then the live standing declarations; `?2` is a member
