@@ -1,0 +1,386 @@
+//! Reading the store: entries, chains, live declarations, forks, exports and checks.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use rusqlite::params;
+
+use super::{
+    hash, head_of, head_row, member_no, parse_stored, Current, ForkRecord, MemberHead, Store,
+    StoredEntry,
+};
+use crate::error::{Error, Result};
+use crate::keys::MemberId;
+
+/// `coi conflicts --matter M [--member N]`: (target rowid, line) of the live declarations and
+/// no-conflict statements naming matter `?1`, then the live standing declarations; `?2` is a member
+/// number or NULL. Public so that the bench can check its plan.
+pub const QUERY_CONFLICTS_MATTER: &str =
+    "SELECT e.target, t.line FROM matters x JOIN entries e ON e.rowid = x.entry JOIN lines t ON t.rowid = e.rowid
+     WHERE x.matter = ?1 AND (?2 IS NULL OR e.member = ?2)
+       AND (e.kind = 'no-conflict' OR EXISTS (SELECT 1 FROM live v WHERE v.member = e.member AND v.entry = e.rowid))
+     UNION ALL
+     SELECT e.target, t.line FROM live l JOIN entries e ON e.rowid = l.entry JOIN lines t ON t.rowid = e.rowid
+     WHERE l.standing = 1 AND (?2 IS NULL OR l.member = ?2)";
+/// `coi conflicts --member N`: (target rowid, line) of member number `?1`'s live declarations.
+pub const QUERY_CONFLICTS_MEMBER: &str =
+    "SELECT e.target, t.line FROM live l JOIN entries e ON e.rowid = l.entry JOIN lines t ON t.rowid = e.rowid WHERE l.member = ?1";
+/// `coi log --member N [-n K]`: (rowid, line) of member number `?1`'s last `?2` entries, newest
+/// first.
+pub const QUERY_LOG_MEMBER: &str =
+    "SELECT e.rowid, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid
+     WHERE e.member = ?1 ORDER BY e.seq DESC LIMIT ?2";
+
+impl Store {
+    /// number, plus the schema and the journal mode: two stores holding the same facts give the
+    /// same text (tests).
+    #[doc(hidden)]
+    pub fn dump(&self) -> Result<String> {
+        const QUERIES: [&str; 9] = [
+            "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name",
+            "PRAGMA journal_mode",
+            "SELECT (SELECT count(*) FROM members), (SELECT count(*) FROM entries), (SELECT count(*) FROM lines),
+                    (SELECT count(*) FROM matters), (SELECT count(*) FROM live), (SELECT count(*) FROM forks)",
+            "SELECT member, key, head_seq, head_id, head_time, name FROM members ORDER BY member",
+            "SELECT e.rowid, e.id, m.member, e.seq, e.kind, e.time, t.id, l.line FROM entries e
+             JOIN members m ON m.no = e.member LEFT JOIN entries t ON t.rowid = e.target
+             JOIN lines l ON l.rowid = e.rowid ORDER BY e.rowid",
+            "SELECT x.matter, e.id FROM matters x JOIN entries e ON e.rowid = x.entry ORDER BY 1, 2",
+            "SELECT e.id, m.member, l.standing FROM live l JOIN entries e ON e.rowid = l.entry
+             JOIN members m ON m.no = l.member ORDER BY 1",
+            "SELECT * FROM forks ORDER BY member, seq, other_id",
+            "SELECT value FROM meta WHERE key = 'identity'",
+        ];
+        let mut out = String::new();
+        for sql in QUERIES {
+            let mut st = self.conn.prepare(sql)?;
+            let n = st.column_count();
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                for i in 0..n {
+                    let v: rusqlite::types::Value = r.get(i)?;
+                    out.push_str(&format!("{v:?}\t"));
+                }
+                out.push('\n');
+            }
+            out.push_str("--\n");
+        }
+        Ok(out)
+    }
+
+    /// Forks recorded, ordered by member and seq.
+    pub fn forks(&self) -> Result<Vec<ForkRecord>> {
+        let mut st = self.conn.prepare("SELECT member, seq, held_id, held_line, other_id, other_line, source, detected FROM forks ORDER BY member, seq, other_id")?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, u64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Vec<u8>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (member, seq, held_id, held_line, other_id, other_line, source, detected) = row?;
+            out.push(ForkRecord {
+                member: hash(&member)?,
+                seq,
+                held_id: hash(&held_id)?,
+                held_line,
+                other_id: hash(&other_id)?,
+                other_line,
+                source,
+                detected,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A fork proof anyone can check with `coi verify`: the member's chain before the fork, then
+    /// both conflicting entries. Verifying it reports the fork.
+    pub fn fork_proof(&self, fork: &ForkRecord, out: &mut dyn Write) -> Result<()> {
+        let mut st = self
+            .conn
+            .prepare("SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid WHERE e.member = (SELECT no FROM members WHERE member = ?1) AND e.seq < ?2 ORDER BY e.seq")?;
+        let mut rows = st.query(params![fork.member.as_bytes(), fork.seq])?;
+        let io = |e| Error::io("fork proof", e);
+        while let Some(r) = rows.next()? {
+            let line: String = r.get(0)?;
+            writeln!(out, "{line}").map_err(io)?;
+        }
+        writeln!(out, "{}", fork.held_line).map_err(io)?;
+        writeln!(out, "{}", fork.other_line).map_err(io)?;
+        Ok(())
+    }
+
+    /// The chain head of `member`, if the store holds any of its chain.
+    pub fn head(&self, member: &MemberId) -> Result<Option<MemberHead>> {
+        head_of(&self.conn, member)
+    }
+
+    /// All members, ordered by id.
+    pub fn members(&self) -> Result<Vec<MemberHead>> {
+        let mut st = self.conn.prepare(
+            "SELECT member, key, head_seq, head_id, head_time, name FROM members ORDER BY member",
+        )?;
+        let rows = st.query_map([], head_row)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r??);
+        }
+        Ok(out)
+    }
+
+    /// Display names from the members' latest profiles (no key checks: for listings).
+    pub fn names(&self) -> Result<HashMap<MemberId, String>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT member, name FROM members WHERE name IS NOT NULL")?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (m, n) = row?;
+            out.insert(hash(&m)?, n);
+        }
+        Ok(out)
+    }
+
+    /// Member ids starting with the hex `prefix` (at most `limit`).
+    pub fn members_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<MemberId>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT member FROM members WHERE hex(member) LIKE ?1 LIMIT ?2")?;
+        let pattern = format!("{}%", prefix.to_ascii_uppercase());
+        let rows = st.query_map(params![pattern, limit as i64], |r| r.get::<_, Vec<u8>>(0))?;
+        rows.map(|r| hash(&r?)).collect()
+    }
+
+    /// Finds an entry by full id or by a unique hex prefix of at least 8 characters.
+    pub fn find(&self, id_or_prefix: &str) -> Result<StoredEntry> {
+        let p = id_or_prefix.trim();
+        if p.len() < 8
+            || p.len() > 64
+            || !p
+                .bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        {
+            return Err(Error::Invalid(format!(
+                "{} is not an entry id: give at least 8 lowercase hex characters of it",
+                crate::display::quote(p)
+            )));
+        }
+        let mut lo = hex::decode(if p.len() % 2 == 1 {
+            format!("{p}0")
+        } else {
+            p.to_string()
+        })
+        .map_err(|_| Error::Invalid("bad hex".into()))?;
+        let mut hi = lo.clone();
+        if p.len() % 2 == 1 {
+            let last = hi.len() - 1;
+            hi[last] |= 0x0f;
+        }
+        lo.resize(32, 0);
+        hi.resize(32, 0xff);
+        let mut st = self.conn.prepare_cached(
+            "SELECT e.rowid, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid WHERE e.idp >= ?1 AND e.idp <= ?2 AND e.id >= ?3 AND e.id <= ?4 LIMIT 2",
+        )?;
+        let rows: Vec<(i64, String)> = st
+            .query_map(params![&lo[..8], &hi[..8], lo, hi], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        match rows.len() {
+            0 => Err(Error::NotFound(crate::display::escape(p))),
+            1 => {
+                let (rowid, line) = rows
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::NotFound(p.into()))?;
+                Ok(StoredEntry {
+                    rowid,
+                    entry: parse_stored(&line)?,
+                })
+            }
+            _ => Err(Error::Invalid(format!(
+                "{p} matches more than one entry; give more characters"
+            ))),
+        }
+    }
+
+    /// Entries in order of arrival, optionally of one member only, optionally only the last `limit`.
+    pub fn log(&self, member: Option<&MemberId>, limit: Option<u64>) -> Result<Vec<StoredEntry>> {
+        let limit = limit.map(|l| l as i64).unwrap_or(-1);
+        let rows: Vec<(i64, String)> = match member {
+            Some(m) => {
+                let Some(no) = member_no(&self.conn, m)? else {
+                    return Ok(Vec::new());
+                };
+                let mut st = self.conn.prepare_cached(QUERY_LOG_MEMBER)?;
+                let mut r: Vec<(i64, String)> = st
+                    .query_map(params![no, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                r.reverse();
+                r
+            }
+            None => {
+                let mut st = self.conn.prepare_cached("SELECT rowid, line FROM (SELECT rowid, line FROM lines ORDER BY rowid DESC LIMIT ?1) ORDER BY rowid")?;
+                let r = st
+                    .query_map(params![limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                r
+            }
+        };
+        rows.into_iter()
+            .map(|(rowid, line)| {
+                Ok(StoredEntry {
+                    rowid,
+                    entry: parse_stored(&line)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Live declarations, optionally of one member and/or naming one matter (standing declarations
+    /// apply to every matter and are included when a matter is given), with no-conflict statements
+    /// on that matter. Ordered by member, then seq.
+    pub fn conflicts(
+        &self,
+        member: Option<&MemberId>,
+        matter: Option<&crate::entry::Matter>,
+    ) -> Result<Vec<Current>> {
+        let no = match member {
+            Some(m) => match member_no(&self.conn, m)? {
+                Some(no) => Some(no),
+                None => return Ok(Vec::new()),
+            },
+            None => None,
+        };
+        // (the entry's target rowid, its line)
+        let rows: Vec<(Option<i64>, String)> = match (no, matter) {
+            (_, Some(m)) => self
+                .conn
+                .prepare_cached(QUERY_CONFLICTS_MATTER)?
+                .query_map(params![m.as_str(), no], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?,
+            (Some(no), None) => self
+                .conn
+                .prepare_cached(QUERY_CONFLICTS_MEMBER)?
+                .query_map([no], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?,
+            (None, None) => self
+                .conn
+                .prepare_cached(
+                    "SELECT e.target, t.line FROM live l JOIN entries e ON e.rowid = l.entry JOIN lines t ON t.rowid = e.rowid",
+                )?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?,
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        let mut prior = self
+            .conn
+            .prepare_cached("SELECT id, target FROM entries WHERE rowid = ?1")?;
+        for (target, line) in rows {
+            let entry = parse_stored(&line)?;
+            let mut replaces = Vec::new();
+            let mut cursor = target;
+            // Follow the amendment chain back to the original declaration.
+            while let Some(t) = cursor {
+                let (id, next): (Vec<u8>, Option<i64>) =
+                    prior.query_row([t], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                replaces.push(hash(&id)?);
+                cursor = next;
+                if replaces.len() > 100_000 {
+                    return Err(Error::Corrupt("amendment chain does not end".into()));
+                }
+            }
+            out.push(Current { entry, replaces });
+        }
+        out.sort_by_key(|c| (c.entry.member, c.entry.seq));
+        Ok(out)
+    }
+
+    /// Writes the chains of `members` (all members if `None`) in order of arrival, one line each.
+    /// Returns the number of lines written.
+    pub fn export(&self, members: Option<&[MemberId]>, out: &mut dyn Write) -> Result<u64> {
+        let wanted: Option<std::collections::HashSet<i64>> = match members {
+            Some(ms) => {
+                let mut set = std::collections::HashSet::new();
+                for m in ms {
+                    set.extend(member_no(&self.conn, m)?);
+                }
+                Some(set)
+            }
+            None => None,
+        };
+        let mut st = self
+            .conn
+            .prepare("SELECT e.member, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid ORDER BY e.rowid")?;
+        let mut rows = st.query([])?;
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            if let Some(w) = &wanted {
+                if !w.contains(&r.get::<_, i64>(0)?) {
+                    continue;
+                }
+            }
+            let line: String = r.get(1)?;
+            out.write_all(line.as_bytes())
+                .and_then(|_| out.write_all(b"\n"))
+                .map_err(|e| Error::io("export", e))?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Number of entries held.
+    pub fn count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM entries", [], |r| r.get(0))?)
+    }
+
+    /// Checks the store's invariants: SQLite integrity, every chain contiguous from seq 1 and
+    /// linked, heads consistent, every line verifying. Returns the problems found (empty if sound).
+    pub fn check_integrity(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let ic: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if ic != "ok" {
+            problems.push(format!("integrity_check: {ic}"));
+        }
+        let mut st = self
+            .conn
+            .prepare("SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid ORDER BY e.member, e.seq")?;
+        let mut rows = st.query([])?;
+        let mut buf = Vec::new();
+        while let Some(r) = rows.next()? {
+            let line: String = r.get(0)?;
+            buf.extend_from_slice(line.as_bytes());
+            buf.push(b'\n');
+        }
+        let report = crate::ledger::verify_bytes(&buf);
+        for p in &report.problems {
+            problems.push(format!("{}: {}", p.class, p.message));
+        }
+        for m in &report.members {
+            match self.head(&m.member)? {
+                Some(h) if h.seq == m.head_seq && Some(h.id) == m.head_id => {}
+                other => problems.push(format!(
+                    "member {}: head in members table {:?} does not match chain head seq {}",
+                    m.member.fingerprint(),
+                    other.map(|h| h.seq),
+                    m.head_seq
+                )),
+            }
+        }
+        Ok(problems)
+    }
+}
