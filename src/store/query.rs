@@ -14,8 +14,8 @@ use crate::keys::MemberId;
 
 /// `coi conflicts --matter M [--member N]`: (target rowid, line) of the live declarations and
 /// no-conflict statements naming matter `?1`, then the live standing declarations; `?2` is a member
-/// number or NULL. Public so that the bench can check its plan.
-pub const QUERY_CONFLICTS_MATTER: &str =
+/// number or NULL.
+const QUERY_CONFLICTS_MATTER: &str =
     "SELECT e.target, t.line FROM matters x JOIN entries e ON e.rowid = x.entry JOIN lines t ON t.rowid = e.rowid
      WHERE x.matter = ?1 AND (?2 IS NULL OR e.member = ?2)
        AND (e.kind = 'no-conflict' OR EXISTS (SELECT 1 FROM live v WHERE v.member = e.member AND v.entry = e.rowid))
@@ -23,11 +23,11 @@ pub const QUERY_CONFLICTS_MATTER: &str =
      SELECT e.target, t.line FROM live l JOIN entries e ON e.rowid = l.entry JOIN lines t ON t.rowid = e.rowid
      WHERE l.standing = 1 AND (?2 IS NULL OR l.member = ?2)";
 /// `coi conflicts --member N`: (target rowid, line) of member number `?1`'s live declarations.
-pub const QUERY_CONFLICTS_MEMBER: &str =
+const QUERY_CONFLICTS_MEMBER: &str =
     "SELECT e.target, t.line FROM live l JOIN entries e ON e.rowid = l.entry JOIN lines t ON t.rowid = e.rowid WHERE l.member = ?1";
 /// `coi log --member N [-n K]`: (rowid, line) of member number `?1`'s last `?2` entries, newest
 /// first.
-pub const QUERY_LOG_MEMBER: &str =
+const QUERY_LOG_MEMBER: &str =
     "SELECT e.rowid, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid
      WHERE e.member = ?1 ORDER BY e.seq DESC LIMIT ?2";
 
@@ -382,5 +382,51 @@ impl Store {
             }
         }
         Ok(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queries behind `coi conflicts` and `coi log --member` find their rows through indexes.
+    /// The store keeps no statistics (no ANALYZE), so SQLite plans them the same on an empty store
+    /// as on a large one.
+    #[test]
+    fn query_plans_use_indexes() {
+        let store = Store::open_in_memory().unwrap();
+        let queries = [
+            ("conflicts --matter", QUERY_CONFLICTS_MATTER),
+            ("conflicts --member", QUERY_CONFLICTS_MEMBER),
+            ("log --member", QUERY_LOG_MEMBER),
+        ];
+        for (name, sql) in queries {
+            let mut st = store
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap();
+            let nulls = vec![rusqlite::types::Null; st.parameter_count()];
+            let steps: Vec<String> = st
+                .query_map(rusqlite::params_from_iter(nulls), |r| r.get(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            // "SCAN t" reads a whole table; "SCAN t USING INDEX i" a whole index (fine for the
+            // partial index of standing declarations only); "SCAN (subquery-1)" reads a
+            // subquery's own (already selected) rows.
+            let scans: Vec<&String> = steps
+                .iter()
+                .filter(|s| {
+                    s.starts_with("SCAN")
+                        && !s.contains("live_standing")
+                        && !s.contains("(subquery")
+                })
+                .collect();
+            assert!(scans.is_empty(), "{name} scans a table: {steps:?}");
+            assert!(
+                steps.iter().any(|s| s.starts_with("SEARCH")),
+                "{name} uses no index: {steps:?}"
+            );
+        }
     }
 }
