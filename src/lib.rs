@@ -42,7 +42,7 @@ pub mod store;
 pub use canon::{is_forbidden, parse as parse_canonical};
 pub use chain::{ChainVerifier, LineError, MemberSummary, Notice, Problem, Report};
 pub use entry::*;
-pub use error::{Error, ErrorClass, FormatError, Result};
+pub use error::{Damage, Error, ErrorClass, FormatError, Result};
 pub use hash::{
     Hash32, CTX_ENTRY_ID, CTX_ENTRY_SIG, CTX_KEY_ACCEPT, CTX_MEMBER_ID, CTX_SEAL, CTX_SECRET_KEY,
 };

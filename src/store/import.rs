@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::{enter_wal, hash, head_after, write_head, ForkRecord, Store, BUSY_TIMEOUT};
 use crate::chain::Report;
 use crate::entry::{Data, Entry, EntryId, Scope, Timestamp};
-use crate::error::{Error, Result};
+use crate::error::{Damage, Error, Result};
 use crate::hash::Hash32;
 use crate::keys::{MemberId, PublicKey};
 use crate::ledger::{verify_stream_known, VerifyOptions};
@@ -415,12 +415,7 @@ impl<'c> Rows<'c> {
                         .query_row(params![&t.as_bytes()[..8], t.as_bytes()], |r| r.get(0))
                         .optional()?,
                 };
-                Some(rowid.ok_or_else(|| {
-                    Error::Corrupt(format!(
-                        "target {} of a verified entry is not held",
-                        t.fingerprint()
-                    ))
-                })?)
+                Some(rowid.ok_or(Error::Corrupt(Damage::TargetNotHeld(*t)))?)
             }
         };
         let rowid = self.entry.insert(params![

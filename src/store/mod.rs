@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use serde::Serialize;
 
 use crate::entry::{Data, Draft, Entry, EntryId, Timestamp};
-use crate::error::{Error, Result};
+use crate::error::{Damage, Error, Result};
 use crate::hash::Hash32;
 use crate::keys::{MemberId, PublicKey, SecretKey};
 
@@ -198,10 +198,8 @@ impl Store {
                 r.get(0)
             })
             .optional()?;
-        v.map(|s| {
-            Hash32::from_hex(&s).ok_or_else(|| Error::Corrupt("identity is not a member id".into()))
-        })
-        .transpose()
+        v.map(|s| Hash32::from_hex(&s).ok_or_else(|| Error::Corrupt(Damage::Identity)))
+            .transpose()
     }
 
     /// Records the home's own member id.
@@ -274,19 +272,13 @@ impl Store {
         let (seq, prev) = match &head {
             None => {
                 if key.public().member_id() != *member {
-                    return Err(Error::Invalid(
-                        "this key did not found the member's chain, and the store holds none of it"
-                            .into(),
-                    ));
+                    return Err(Error::NotFoundingKey { member: *member });
                 }
                 (1, Hash32::ZERO)
             }
             Some(h) => {
                 if h.key != key.public() {
-                    return Err(Error::Invalid(format!(
-                        "your key is not the current key of member {} in the store (was the key rotated elsewhere?)",
-                        member.fingerprint()
-                    )));
+                    return Err(Error::KeyNotCurrent { member: *member });
                 }
                 if now.as_str() < h.time.as_str() {
                     return Err(Error::ClockBehind {
@@ -306,10 +298,10 @@ impl Store {
                 |r| r.get(0),
             )?;
             if !live {
-                return Err(Error::Invalid(format!(
-                    "{} is not one of your live declarations (it may have been amended, withdrawn or retracted already; see `coi conflicts`)",
-                    target.fingerprint()
-                )));
+                return Err(Error::NotLiveDeclaration {
+                    member: *member,
+                    target: *target,
+                });
             }
         }
         let entry = Draft {
@@ -329,14 +321,12 @@ impl Store {
 }
 
 fn hash(b: &[u8]) -> Result<Hash32> {
-    let a: [u8; 32] = b
-        .try_into()
-        .map_err(|_| Error::Corrupt("a stored id is not 32 bytes".into()))?;
+    let a: [u8; 32] = b.try_into().map_err(|_| Error::Corrupt(Damage::IdLength))?;
     Ok(Hash32::from_bytes(a))
 }
 
 fn parse_stored(line: &str) -> Result<Entry> {
-    Entry::parse(line).map_err(|e| Error::Corrupt(format!("a stored entry no longer parses: {e}")))
+    Entry::parse(line).map_err(|e| Error::Corrupt(Damage::Entry(e)))
 }
 
 fn head_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<MemberHead>> {
@@ -350,9 +340,8 @@ fn head_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<MemberHead>> {
         let key: [u8; 32] = key
             .as_slice()
             .try_into()
-            .map_err(|_| Error::Corrupt("stored key is not 32 bytes".into()))?;
-        let key =
-            PublicKey::from_bytes(&key).map_err(|e| Error::Corrupt(format!("stored key: {e}")))?;
+            .map_err(|_| Error::Corrupt(Damage::KeyLength))?;
+        let key = PublicKey::from_bytes(&key).map_err(|e| Error::Corrupt(Damage::Key(e)))?;
         Ok(MemberHead {
             member: hash(&member)?,
             key,
@@ -446,5 +435,48 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn append_refusals_say_what_to_do() {
+        let mut store = Store::open_in_memory().unwrap();
+        let (a, b) = (
+            SecretKey::from_seed(&[1; 32]),
+            SecretKey::from_seed(&[2; 32]),
+        );
+        let member = a.public().member_id();
+        let profile = || {
+            Data::Profile(crate::entry::Profile {
+                name: "Ada".into(),
+                capacity: None,
+                affiliation: None,
+            })
+        };
+        let refused = store.append(&b, &member, profile()).unwrap_err();
+        assert!(matches!(refused, Error::NotFoundingKey { member: m } if m == member));
+        assert_eq!(
+            refused.to_string(),
+            "this key did not found the member's chain, and the store holds none of it"
+        );
+        store.append(&a, &member, profile()).unwrap();
+        assert_eq!(
+            store.append(&b, &member, profile()).unwrap_err().to_string(),
+            format!(
+                "your key is not the current key of member {} in the store (was the key rotated elsewhere?)",
+                member.fingerprint()
+            )
+        );
+        let target = Hash32::from_bytes([9; 32]);
+        let withdraw = Data::Withdraw(crate::entry::Withdraw {
+            target,
+            until: None,
+        });
+        assert_eq!(
+            store.append(&a, &member, withdraw).unwrap_err().to_string(),
+            format!(
+                "{} is not one of your live declarations (it may have been amended, withdrawn or retracted already; see `coi conflicts`)",
+                target.fingerprint()
+            )
+        );
     }
 }

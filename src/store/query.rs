@@ -9,7 +9,9 @@ use super::{
     hash, head_of, head_row, member_no, parse_stored, Current, ForkRecord, MemberHead, Store,
     StoredEntry,
 };
-use crate::error::{Error, Result};
+use crate::display::escape;
+use crate::error::{Damage, Error, Result};
+use crate::hash::Hash32;
 use crate::keys::MemberId;
 
 /// `coi conflicts --matter M [--member N]`: (target rowid, line) of the live declarations and
@@ -30,6 +32,61 @@ const QUERY_CONFLICTS_MEMBER: &str =
 const QUERY_LOG_MEMBER: &str =
     "SELECT e.rowid, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid
      WHERE e.member = ?1 ORDER BY e.seq DESC LIMIT ?2";
+
+/// The fewest hex characters that name an entry or a member.
+const MIN_PREFIX: usize = 8;
+
+/// How people may write an id, or the start of one, to name an entry or a member: one set of
+/// rules, with parameters where entry and member ids have always been read differently.
+struct IdSyntax {
+    /// Dashes are dropped first, so that a fingerprint (`0123-4567-89ab-cdef`) is a prefix.
+    dashes: bool,
+    /// The most hex characters accepted.
+    max: usize,
+}
+
+/// Entry ids: 8 to 64 lowercase hex characters.
+const ENTRY_ID: IdSyntax = IdSyntax {
+    dashes: false,
+    max: 64,
+};
+/// Member ids: 8 or more lowercase hex characters once dashes are dropped (more than 64 name no
+/// member).
+const MEMBER_ID: IdSyntax = IdSyntax {
+    dashes: true,
+    max: usize::MAX,
+};
+
+impl IdSyntax {
+    /// The lowercase hex prefix that `text` (surrounding blanks ignored) stands for, if it
+    /// follows these rules.
+    fn prefix(&self, text: &str) -> Option<String> {
+        let text = text.trim();
+        let hex: String = if self.dashes {
+            text.chars().filter(|c| *c != '-').collect()
+        } else {
+            text.to_string()
+        };
+        let ok = (MIN_PREFIX..=self.max).contains(&hex.len())
+            && hex
+                .bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c));
+        ok.then_some(hex)
+    }
+}
+
+/// The least and the greatest 32-byte id that start with `prefix` (lowercase hex, at most 64
+/// characters: what [`IdSyntax::prefix`] returns for entry ids).
+fn id_range(prefix: &str) -> ([u8; 32], [u8; 32]) {
+    let (mut lo, mut hi) = ([0u8; 32], [0xffu8; 32]);
+    for (i, c) in prefix.bytes().take(64).enumerate() {
+        let nibble = (c as char).to_digit(16).unwrap_or(0) as u8;
+        let shift = if i % 2 == 0 { 4 } else { 0 };
+        lo[i / 2] |= nibble << shift;
+        hi[i / 2] = (hi[i / 2] & !(0x0f << shift)) | (nibble << shift);
+    }
+    (lo, hi)
+}
 
 impl Store {
     /// number, plus the schema and the journal mode: two stores holding the same facts give the
@@ -163,54 +220,54 @@ impl Store {
 
     /// Finds an entry by full id or by a unique hex prefix of at least 8 characters.
     pub fn find(&self, id_or_prefix: &str) -> Result<StoredEntry> {
-        let p = id_or_prefix.trim();
-        if p.len() < 8
-            || p.len() > 64
-            || !p
-                .bytes()
-                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
-        {
-            return Err(Error::Invalid(format!(
-                "{} is not an entry id: give at least 8 lowercase hex characters of it",
-                crate::display::quote(p)
-            )));
-        }
-        let mut lo = hex::decode(if p.len() % 2 == 1 {
-            format!("{p}0")
-        } else {
-            p.to_string()
-        })
-        .map_err(|_| Error::Invalid("bad hex".into()))?;
-        let mut hi = lo.clone();
-        if p.len() % 2 == 1 {
-            let last = hi.len() - 1;
-            hi[last] |= 0x0f;
-        }
-        lo.resize(32, 0);
-        hi.resize(32, 0xff);
+        let text = id_or_prefix.trim();
+        let Some(prefix) = ENTRY_ID.prefix(text) else {
+            return Err(Error::NotAnEntryId { text: escape(text) });
+        };
+        let (lo, hi) = id_range(&prefix);
         let mut st = self.conn.prepare_cached(
-            "SELECT e.rowid, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid WHERE e.idp >= ?1 AND e.idp <= ?2 AND e.id >= ?3 AND e.id <= ?4 LIMIT 2",
+            "SELECT e.rowid, e.id, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid WHERE e.idp >= ?1 AND e.idp <= ?2 AND e.id >= ?3 AND e.id <= ?4 LIMIT 2",
         )?;
-        let rows: Vec<(i64, String)> = st
-            .query_map(params![&lo[..8], &hi[..8], lo, hi], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+        let rows: Vec<(i64, Vec<u8>, String)> = st
+            .query_map(params![&lo[..8], &hi[..8], &lo[..], &hi[..]], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?
             .collect::<rusqlite::Result<_>>()?;
-        match rows.len() {
-            0 => Err(Error::NotFound(crate::display::escape(p))),
-            1 => {
-                let (rowid, line) = rows
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| Error::NotFound(p.into()))?;
-                Ok(StoredEntry {
-                    rowid,
-                    entry: parse_stored(&line)?,
-                })
-            }
-            _ => Err(Error::Invalid(format!(
-                "{p} matches more than one entry; give more characters"
-            ))),
+        match rows.as_slice() {
+            [] => Err(Error::EntryNotFound { prefix }),
+            [(rowid, _, line)] => Ok(StoredEntry {
+                rowid: *rowid,
+                entry: parse_stored(line)?,
+            }),
+            several => Err(Error::AmbiguousEntry {
+                prefix,
+                candidates: several
+                    .iter()
+                    .map(|(_, id, _)| hash(id))
+                    .collect::<Result<_>>()?,
+            }),
+        }
+    }
+
+    /// Finds a member by its 64-character id, its fingerprint, or a hex prefix of at least 8
+    /// characters (dashes ignored) that only one member held starts with.
+    ///
+    /// A full id is the member's whether or not the store holds any of its chain.
+    pub fn resolve_member(&self, text: &str) -> Result<MemberId> {
+        let Some(prefix) = MEMBER_ID.prefix(text) else {
+            return Err(Error::NotAMemberId { text: escape(text) });
+        };
+        if let Some(m) = Hash32::from_hex(&prefix) {
+            return Ok(m);
+        }
+        let hits = self.members_with_prefix(&prefix, 2)?;
+        match hits.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(Error::MemberNotFound { text: escape(text) }),
+            _ => Err(Error::AmbiguousMember {
+                text: escape(text),
+                candidates: hits,
+            }),
         }
     }
 
@@ -297,7 +354,7 @@ impl Store {
                 replaces.push(hash(&id)?);
                 cursor = next;
                 if replaces.len() > 100_000 {
-                    return Err(Error::Corrupt("amendment chain does not end".into()));
+                    return Err(Error::Corrupt(Damage::EndlessAmendments));
                 }
             }
             out.push(Current { entry, replaces });
@@ -388,6 +445,177 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::entry::{Data, Profile};
+    use crate::keys::SecretKey;
+
+    fn profile(name: &str) -> Data {
+        Data::Profile(Profile {
+            name: name.into(),
+            capacity: None,
+            affiliation: None,
+        })
+    }
+
+    /// A store holding one real member (Ada) and two members (rows only) whose ids share their
+    /// first 8 hex characters, `abcdef01`.
+    fn store_with_members() -> (Store, MemberId) {
+        let mut store = Store::open_in_memory().unwrap();
+        let key = SecretKey::from_seed(&[3; 32]);
+        let ada = key.public().member_id();
+        store.append(&key, &ada, profile("Ada")).unwrap();
+        for tail in [0x11u8, 0x22] {
+            let mut id = [tail; 32];
+            id[..4].copy_from_slice(&[0xab, 0xcd, 0xef, 0x01]);
+            store
+                .conn
+                .execute(
+                    "INSERT INTO members (member, key, head_seq, head_id, head_time, name)
+                     VALUES (?1, ?2, 1, ?3, '2026-01-01T00:00:00Z', NULL)",
+                    params![&id[..], key.public().to_bytes(), &[0u8; 32][..]],
+                )
+                .unwrap();
+        }
+        (store, ada)
+    }
+
+    fn message(r: Result<impl std::fmt::Debug>) -> String {
+        r.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn resolve_member_takes_ids_fingerprints_and_unique_prefixes() {
+        let (store, ada) = store_with_members();
+        let hex = ada.to_hex();
+        assert_eq!(store.resolve_member(&hex).unwrap(), ada);
+        assert_eq!(store.resolve_member(&format!("  {hex}\n")).unwrap(), ada);
+        assert_eq!(store.resolve_member(&ada.fingerprint()).unwrap(), ada);
+        assert_eq!(store.resolve_member(&hex[..8]).unwrap(), ada);
+        assert_eq!(store.resolve_member(&hex[..13]).unwrap(), ada);
+        // A full id is taken as it is, held or not.
+        let stranger = Hash32::from_bytes([0x42; 32]);
+        assert_eq!(store.resolve_member(&stranger.to_hex()).unwrap(), stranger);
+        let mut two = [0x22; 32];
+        two[..4].copy_from_slice(&[0xab, 0xcd, 0xef, 0x01]);
+        assert_eq!(
+            store.resolve_member("abcd-ef01-2222").unwrap(),
+            Hash32::from_bytes(two)
+        );
+    }
+
+    #[test]
+    fn resolve_member_refusals() {
+        let (store, _) = store_with_members();
+        let not_id = |t: &str| {
+            format!("\"{t}\" is not a member id: give the 64-character id, its fingerprint, or at least 8 hex characters of it")
+        };
+        assert_eq!(message(store.resolve_member("abcdef0")), not_id("abcdef0"));
+        assert_eq!(
+            message(store.resolve_member("ABCDEF01")),
+            not_id("ABCDEF01")
+        );
+        assert_eq!(
+            message(store.resolve_member("abcdefgh")),
+            not_id("abcdefgh")
+        );
+        assert_eq!(message(store.resolve_member("")), not_id(""));
+        assert_eq!(
+            message(store.resolve_member("abc\u{1b}defgh")),
+            not_id("abc\\u{001B}defgh")
+        );
+        assert!(matches!(
+            store.resolve_member("abcd-ef01"),
+            Err(Error::AmbiguousMember { ref candidates, .. }) if candidates.len() == 2
+        ));
+        assert_eq!(
+            message(store.resolve_member("abcd-ef01")),
+            "abcd-ef01 matches several members; give more characters"
+        );
+        assert_eq!(
+            message(store.resolve_member(" 12345678")),
+            "no entry member  12345678 in the store"
+        );
+        // Longer than an id: no member starts with it.
+        let long = format!("{}0", "a".repeat(64));
+        assert!(matches!(
+            store.resolve_member(&long),
+            Err(Error::MemberNotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn find_takes_ids_and_unique_prefixes() {
+        let mut store = Store::open_in_memory().unwrap();
+        let key = SecretKey::from_seed(&[4; 32]);
+        let me = key.public().member_id();
+        let e = store.append(&key, &me, profile("Ada")).unwrap();
+        let hex = e.id.to_hex();
+        for text in [
+            hex.clone(),
+            format!(" {hex} "),
+            hex[..8].to_string(),
+            hex[..9].to_string(),
+        ] {
+            assert_eq!(store.find(&text).unwrap().entry.id, e.id);
+        }
+        let not_id = |t: &str| {
+            format!("\"{t}\" is not an entry id: give at least 8 lowercase hex characters of it")
+        };
+        assert_eq!(message(store.find(&hex[..7])), not_id(&hex[..7]));
+        assert_eq!(message(store.find(" ABCDEF01 ")), not_id("ABCDEF01"));
+        assert_eq!(
+            message(store.find(&e.id.fingerprint())),
+            not_id(&e.id.fingerprint())
+        );
+        assert_eq!(
+            message(store.find(&format!("{hex}0"))),
+            not_id(&format!("{hex}0"))
+        );
+        let other = if hex.starts_with('f') {
+            "00000000"
+        } else {
+            "ffffffff"
+        };
+        assert_eq!(
+            message(store.find(other)),
+            format!("no entry {other} in the store")
+        );
+        // Two entries (rows only) whose ids share a prefix.
+        for (rowid, tail) in [(10, 0x11u8), (11, 0x22)] {
+            let mut id = [tail; 32];
+            id[..4].copy_from_slice(&[0xab, 0xcd, 0xef, 0x01]);
+            store
+                .conn
+                .execute_batch(&format!(
+                    "INSERT INTO entries (rowid, id, member, seq, kind, time) VALUES ({rowid}, x'{}', 99, {rowid}, 'profile', '');
+                     INSERT INTO lines (rowid, line) VALUES ({rowid}, 'not a line');",
+                    hex::encode(id)
+                ))
+                .unwrap();
+        }
+        assert!(matches!(
+            store.find("abcdef01"),
+            Err(Error::AmbiguousEntry { ref candidates, .. }) if candidates.len() == 2
+        ));
+        assert_eq!(
+            message(store.find("abcdef01")),
+            "abcdef01 matches more than one entry; give more characters"
+        );
+    }
+
+    #[test]
+    fn id_range_bounds_the_ids_with_a_prefix() {
+        for p in [
+            "abcdef01",
+            "abcdef012",
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
+            let (lo, hi) = id_range(p);
+            // The ids starting with p: p padded with 0s, and with fs.
+            let pad = |c: &str| hex::decode(format!("{p}{}", c.repeat(64 - p.len()))).unwrap();
+            assert_eq!(lo.to_vec(), pad("0"), "{p}");
+            assert_eq!(hi.to_vec(), pad("f"), "{p}");
+        }
+    }
 
     /// The queries behind `coi conflicts` and `coi log --member` find their rows through indexes.
     /// The store keeps no statistics (no ANALYZE), so SQLite plans them the same on an empty store
