@@ -5,6 +5,10 @@
 //! transactions so that concurrent processes serialise on the database lock instead of forking a
 //! chain; the database runs in WAL mode with `synchronous=FULL` so an acknowledged append survives
 //! power loss.
+//!
+//! This file opens the store, migrates it and appends; `import` merges ledger files (with bulk
+//! mode for large ones) and `query` reads: entries and members by id or prefix, chains, live
+//! declarations, forks, exports and checks.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
