@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::hash::Hash32;
+
 /// A class of problem in a ledger file, as named in `schema/ledger-v1.md` §10.
 ///
 /// The string form (`as_str`) is part of the format's contract: test vectors and `--json` reports use it.
@@ -183,7 +185,7 @@ pub enum Error {
     },
     /// The store's content breaks an invariant (it was changed outside coi, or is damaged).
     #[error("the store is damaged: {0}")]
-    Corrupt(String),
+    Corrupt(Damage),
     /// A secret key file is readable by group or others.
     #[error("UNPROTECTED PRIVATE KEY FILE: {path} is readable by group or others (mode {mode:o}); run `chmod 600 {path}`", path = path.display())]
     KeyPermissions {
@@ -232,6 +234,100 @@ pub enum Error {
     /// No entry with this id (or prefix) is known.
     #[error("no entry {0} in the store")]
     NotFound(String),
+
+    // Store refusals
+    //
+    // Text that came from a person (an id or prefix as typed) is kept escaped for display
+    // (`display::escape`), so that every message is safe to print as it is.
+    /// An append for a member the store holds nothing of, with a key that did not found the
+    /// member's chain.
+    #[error("this key did not found the member's chain, and the store holds none of it")]
+    NotFoundingKey {
+        /// The member whose chain was to be extended.
+        member: Hash32,
+    },
+    /// An append signed with a key that is not the member's current key in the store.
+    #[error("your key is not the current key of member {} in the store (was the key rotated elsewhere?)", member.fingerprint())]
+    KeyNotCurrent {
+        /// The member whose chain was to be extended.
+        member: Hash32,
+    },
+    /// An amendment, withdrawal or retraction whose target is not one of the member's live
+    /// declarations.
+    #[error("{} is not one of your live declarations (it may have been amended, withdrawn or retracted already; see `coi conflicts`)", target.fingerprint())]
+    NotLiveDeclaration {
+        /// The member appending.
+        member: Hash32,
+        /// The entry id named as the target.
+        target: Hash32,
+    },
+    /// Text given as an entry id that is not one or a prefix of one.
+    #[error("\"{text}\" is not an entry id: give at least 8 lowercase hex characters of it")]
+    NotAnEntryId {
+        /// The text (without surrounding blanks), escaped.
+        text: String,
+    },
+    /// Text given as a member id that is not one, a fingerprint, or a prefix of one.
+    #[error("\"{text}\" is not a member id: give the 64-character id, its fingerprint, or at least 8 hex characters of it")]
+    NotAMemberId {
+        /// The text as given, escaped.
+        text: String,
+    },
+    /// No entry held has this id or starts with this prefix.
+    #[error("no entry {prefix} in the store")]
+    EntryNotFound {
+        /// The id or prefix (lowercase hex).
+        prefix: String,
+    },
+    /// No member held has an id starting with this prefix.
+    #[error("no entry member {text} in the store")]
+    MemberNotFound {
+        /// The text as given, escaped.
+        text: String,
+    },
+    /// More than one entry starts with this prefix.
+    #[error("{prefix} matches more than one entry; give more characters")]
+    AmbiguousEntry {
+        /// The prefix (lowercase hex).
+        prefix: String,
+        /// Two of the entries it matches.
+        candidates: Vec<Hash32>,
+    },
+    /// More than one member's id starts with this prefix.
+    #[error("{text} matches several members; give more characters")]
+    AmbiguousMember {
+        /// The text as given, escaped.
+        text: String,
+        /// Two of the members it matches.
+        candidates: Vec<Hash32>,
+    },
+}
+
+/// What is wrong in a damaged store ([`Error::Corrupt`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Damage {
+    /// The home's recorded identity is not a member id.
+    #[error("identity is not a member id")]
+    Identity,
+    /// A stored entry or member id is not 32 bytes.
+    #[error("a stored id is not 32 bytes")]
+    IdLength,
+    /// A member's stored key is not 32 bytes.
+    #[error("stored key is not 32 bytes")]
+    KeyLength,
+    /// A member's stored key is not an acceptable public key.
+    #[error("stored key: {0}")]
+    Key(FormatError),
+    /// A stored line no longer parses as an entry.
+    #[error("a stored entry no longer parses: {0}")]
+    Entry(FormatError),
+    /// Following a live declaration's amendments back never reaches the original.
+    #[error("amendment chain does not end")]
+    EndlessAmendments,
+    /// The target of an entry being stored, which verified, is not held.
+    #[error("target {} of a verified entry is not held", .0.fingerprint())]
+    TargetNotHeld(Hash32),
 }
 
 /// The library's result type.

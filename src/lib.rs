@@ -50,7 +50,7 @@ pub use entry::{
     MAX_CIPHERTEXT, MAX_HEADS, MAX_LINE_LEN, MAX_MATTERS, MAX_MATTER_LEN, MAX_NAME, MAX_RECIPIENTS,
     MAX_TEXT,
 };
-pub use error::{Error, ErrorClass, FormatError, Result};
+pub use error::{Damage, Error, ErrorClass, FormatError, Result};
 pub use hash::{
     Hash32, CTX_ENTRY_ID, CTX_ENTRY_SIG, CTX_KEY_ACCEPT, CTX_MEMBER_ID, CTX_SEAL, CTX_SECRET_KEY,
 };
