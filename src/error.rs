@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::hash::Hash32;
+
 /// A class of problem in a ledger file, as named in `schema/ledger-v1.md` §10.
 ///
 /// The string form (`as_str`) is part of the format's contract: test vectors and `--json` reports use it.
@@ -232,6 +234,35 @@ pub enum Error {
     /// No entry with this id (or prefix) is known.
     #[error("no entry {0} in the store")]
     NotFound(String),
+
+    // Home and keys
+    /// The home's key file signs for another member than the one its store belongs to.
+    #[error("the key file signs for member {}, but this store belongs to {}", key_member.fingerprint(), store_member.fingerprint())]
+    KeyForOtherMember {
+        /// The member the key file signs for.
+        key_member: Hash32,
+        /// The member the store belongs to.
+        store_member: Hash32,
+    },
+    /// The key file does not hold the chain's current key (the chain was rotated to another key,
+    /// or an old key file was restored), and no pending key of a rotation does either.
+    #[error("{key_file} does not hold your chain's current key (the chain was rotated to key {current_key:.16}); restore that key file")]
+    NotCurrentKey {
+        /// The key file's path, escaped for display (the message has always shown it escaped).
+        key_file: String,
+        /// The chain's current public key, in hex.
+        current_key: String,
+    },
+    /// A key rotation was asked for while a pending new key that the chain does not name lies in
+    /// the home (a rotation that was never recorded).
+    #[error("{pending_file} exists but is not your chain's current key (a rotation that was never recorded?); move it away and try again")]
+    StalePendingKey {
+        /// The pending key file's path, escaped for display.
+        pending_file: String,
+    },
+    /// A new key could not be encoded into a key file (its encryption failed).
+    #[error("{0}")]
+    KeyEncoding(String),
 }
 
 /// The library's result type.

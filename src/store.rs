@@ -1003,6 +1003,33 @@ impl Store {
         }
         Ok(problems)
     }
+
+    // TEMPORARY: replaced by the store helper's version at merge
+    /// Resolves a member argument: the 64-character id, its fingerprint, or a unique prefix of at
+    /// least 8 hex characters.
+    pub fn resolve_member(&self, s: &str) -> Result<MemberId> {
+        use crate::display::{escape, quote};
+        let p: String = s.trim().chars().filter(|c| *c != '-').collect();
+        if p.len() < 8
+            || !p
+                .bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        {
+            return Err(Error::Invalid(format!("{} is not a member id: give the 64-character id, its fingerprint, or at least 8 hex characters of it", quote(s))));
+        }
+        if let Some(m) = Hash32::from_hex(&p) {
+            return Ok(m);
+        }
+        let hits = self.members_with_prefix(&p, 2)?;
+        match hits.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(Error::NotFound(format!("member {}", escape(s)))),
+            _ => Err(Error::Invalid(format!(
+                "{} matches several members; give more characters",
+                escape(s)
+            ))),
+        }
+    }
 }
 
 fn hash(b: &[u8]) -> Result<Hash32> {
