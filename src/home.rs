@@ -13,7 +13,8 @@ use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroizing;
+/// The wrapper that wipes passphrases from memory when dropped; [`Callbacks`] return it.
+pub use zeroize::Zeroizing;
 
 use crate::display::escape;
 use crate::entry::{Data, Entry, Profile};
