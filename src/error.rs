@@ -236,6 +236,9 @@ pub enum Error {
     NotFound(String),
 
     // Home and keys
+    /// No home was given and the platform has no data directory to put the default one in.
+    #[error("no home directory could be found: pass --home DIR or set COI_HOME")]
+    NoHomeDirectory,
     /// The home's key file signs for another member than the one its store belongs to.
     #[error("the key file signs for member {}, but this store belongs to {}", key_member.fingerprint(), store_member.fingerprint())]
     KeyForOtherMember {

@@ -124,11 +124,7 @@ impl Home {
                 .map(|d| Home {
                     dir: d.join("coi-ledger"),
                 })
-                .ok_or_else(|| {
-                    Error::Invalid(
-                        "no home directory could be found: pass --home DIR or set COI_HOME".into(),
-                    )
-                }),
+                .ok_or(Error::NoHomeDirectory),
         }
     }
 
@@ -490,4 +486,104 @@ pub fn write_atomic<T>(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     sync_dir(&dir)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    /// Unencrypted keys only; records the notices.
+    #[derive(Default)]
+    struct Recorder(RefCell<Vec<HomeNotice>>);
+
+    impl Callbacks for Recorder {
+        fn passphrase(&self, _: PassphraseRequest<'_>) -> Result<Zeroizing<String>> {
+            Err(Error::Passphrase("no passphrase in this test".into()))
+        }
+        fn notice(&self, notice: HomeNotice) {
+            self.0.borrow_mut().push(notice);
+        }
+    }
+
+    fn new_home(dir: &tempfile::TempDir, name: &str) -> (Home, MemberId) {
+        let home = Home::locate(Some(dir.path().join(name))).unwrap();
+        let profile = Profile {
+            name: name.into(),
+            capacity: None,
+            affiliation: None,
+        };
+        let me = home
+            .init(profile, KeyProtection::Unencrypted, &Recorder::default())
+            .unwrap();
+        (home, me)
+    }
+
+    #[test]
+    fn an_interrupted_rotation_is_finished_by_the_next_signer() {
+        let dir = tempfile::tempdir().unwrap();
+        let (home, me) = new_home(&dir, "ada");
+        let cb = Recorder::default();
+        let mut store = home.open_store().unwrap();
+        let old_text = home.read_key().unwrap();
+        let rotation = home
+            .rotate_key(&mut store, &me, KeyProtection::Unencrypted, &cb)
+            .unwrap();
+        assert_eq!(store.head(&me).unwrap().unwrap().key, rotation.key);
+        let new_text = home.read_key().unwrap();
+
+        // The state a crash between the rotation entry and the rename leaves behind.
+        fs::write(home.key_path(), &*old_text).unwrap();
+        home.write_pending_key(std::str::from_utf8(&new_text).unwrap())
+            .unwrap();
+        let key = home.signing_key(&store, &me, &cb).unwrap();
+        assert_eq!(key.secret.public(), rotation.key);
+        assert_eq!(
+            *cb.0.borrow(),
+            [HomeNotice::RotationFinished {
+                key_file: home.key_path()
+            }]
+        );
+        assert!(!home.pending_key_path().exists());
+        assert_eq!(*home.read_key().unwrap(), *new_text);
+
+        // The old key alone no longer signs, and says why.
+        fs::write(home.key_path(), &*old_text).unwrap();
+        let e = home.signing_key(&store, &me, &cb).unwrap_err();
+        assert!(matches!(e, Error::NotCurrentKey { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_key_file_of_another_member_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ada, me) = new_home(&dir, "ada");
+        let (bob, _) = new_home(&dir, "bob");
+        fs::remove_file(ada.key_path()).unwrap();
+        ada.write_key(std::str::from_utf8(&bob.read_key().unwrap()).unwrap())
+            .unwrap();
+        let store = ada.open_store().unwrap();
+        let e = ada
+            .signing_key(&store, &me, &Recorder::default())
+            .unwrap_err();
+        assert!(matches!(e, Error::KeyForOtherMember { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_stale_pending_key_stops_a_rotation() {
+        let dir = tempfile::tempdir().unwrap();
+        let (home, me) = new_home(&dir, "ada");
+        let mut store = home.open_store().unwrap();
+        home.write_pending_key("{}").unwrap();
+        let e = home
+            .rotate_key(
+                &mut store,
+                &me,
+                KeyProtection::Unencrypted,
+                &Recorder::default(),
+            )
+            .unwrap_err();
+        assert!(matches!(e, Error::StalePendingKey { .. }), "{e}");
+        assert_eq!(store.head(&me).unwrap().unwrap().seq, 1);
+    }
 }

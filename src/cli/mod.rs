@@ -12,14 +12,14 @@ mod read;
 mod render;
 
 use std::io::{self, IsTerminal as _, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use coi_ledger::home::{Callbacks, Home, HomeNotice, PassphraseRequest};
+use coi_ledger::display::escape;
+use coi_ledger::home::{Callbacks, Home, HomeNotice, PassphraseRequest, Zeroizing};
 use coi_ledger::store::Store;
 use coi_ledger::{Data, Date, Error, Matter, MemberId, Result};
-use zeroize::Zeroizing;
 
 use declare::{AmendArgs, DeclareArgs, ReaffirmArgs, RetractArgs, WithdrawArgs};
 use identity::{InitArgs, JsonArg, ProfileArgs, RotateKeyArgs};
@@ -136,6 +136,7 @@ thread_local! {
         std::cell::RefCell::new(io::BufWriter::with_capacity(64 * 1024, io::stdout()));
 }
 
+/// Prints a line on standard output (buffered; see [`flush`]).
 fn out(text: impl AsRef<str>) -> Result<()> {
     OUT.with(|o| writeln!(o.borrow_mut(), "{}", text.as_ref()))
         .map_err(|e| Error::io("standard output", e))
@@ -181,12 +182,12 @@ impl Callbacks for Terminal {
     }
 
     fn notice(&self, notice: HomeNotice) {
-        eprintln!("coi: {}", coi_ledger::display::escape(&notice.to_string()));
+        eprintln!("coi: {}", escape(&notice.to_string()));
     }
 }
 
 /// The passphrase of an encrypted key file: COI_PASSPHRASE, or asked on the terminal.
-fn unlock_passphrase(path: &std::path::Path) -> Result<Zeroizing<String>> {
+fn unlock_passphrase(path: &Path) -> Result<Zeroizing<String>> {
     match std::env::var_os("COI_PASSPHRASE") {
         Some(p) => passphrase_from_env(p),
         None if io::stdin().is_terminal() => Ok(Zeroizing::new(
