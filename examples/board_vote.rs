@@ -1,20 +1,37 @@
-//! End to end: three board members declare before a vote, each publishes a ledger, the secretary
-//! gathers them into one file, and an outsider verifies it with nothing but the file.
+//! End to end: three board members declare before a vote (one of them replaces her key on the
+//! way), each publishes a ledger, the secretary gathers them into one file, and an outsider
+//! verifies it with nothing but the file.
 //!
 //! Run: `cargo run --example board_vote`. Uses only the public API and temporary directories.
 
+use coi_ledger::home::{Callbacks, Home, HomeNotice, KeyProtection, PassphraseRequest, Zeroizing};
 use coi_ledger::store::Store;
 use coi_ledger::{
     verify_bytes, Between, Category, Data, Declaration, Matter, Mitigation, NoConflict, Profile,
-    Relationship, Scope, SecretKey, Whose,
+    Relationship, Scope, Whose,
 };
+
+/// The example's keys are unencrypted, so no passphrase is ever asked for; notices are printed.
+struct Unattended;
+
+impl Callbacks for Unattended {
+    fn passphrase(&self, _: PassphraseRequest<'_>) -> coi_ledger::Result<Zeroizing<String>> {
+        Err(coi_ledger::Error::Passphrase(
+            "this example keeps its keys unencrypted".into(),
+        ))
+    }
+
+    fn notice(&self, notice: HomeNotice) {
+        println!("note: {notice}");
+    }
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let item = Matter::parse("board-2026-12/item-4")?;
     println!("Matter before the board: {}\n", item.as_str());
 
-    // Each member has a home: a key and a store of their own.
+    // Each member has a home: a key and a store of their own, the first entry a profile.
     let members = [
         ("Ada Lovelace", "Trustee"),
         ("Grace Hopper", "Treasurer"),
@@ -22,19 +39,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let mut published = Vec::new();
     for (i, (name, capacity)) in members.iter().enumerate() {
-        let key = SecretKey::generate();
-        let me = key.public().member_id();
-        let mut store = Store::open(&dir.path().join(format!("member-{i}.sqlite")))?;
-        store.set_identity(&me)?;
-        store.append(
-            &key,
-            &me,
-            Data::Profile(Profile {
-                name: name.to_string(),
-                capacity: Some(capacity.to_string()),
-                affiliation: None,
-            }),
-        )?;
+        let home = Home::locate(Some(dir.path().join(format!("member-{i}"))))?;
+        let profile = Profile {
+            name: name.to_string(),
+            capacity: Some(capacity.to_string()),
+            affiliation: None,
+        };
+        let me = home.init(profile, KeyProtection::Unencrypted, &Unattended)?;
+        let mut store = home.open_store()?;
+        let key = home.signing_key(&store, &me, &Unattended)?.secret;
         let entry = match i {
             // Ada consults for a vendor bidding on item 4: a specific financial declaration.
             0 => store.append(
@@ -87,6 +100,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?,
         };
         println!("{name:<13} {}  {}", me.fingerprint(), entry.kind());
+        if i == 0 {
+            // Ada replaces her key: the old key signs the change, her member id stays, and the
+            // home's key file holds the new key once the chain names it.
+            let rotation =
+                home.rotate_key(&mut store, &me, KeyProtection::Unencrypted, &Unattended)?;
+            println!(
+                "{name:<13} {}  {} to {}, member id unchanged",
+                me.fingerprint(),
+                rotation.entry.kind(),
+                &rotation.key.to_hex()[..16]
+            );
+        }
         let mut file = Vec::new();
         store.export(Some(&[me]), &mut file)?;
         published.push(file);

@@ -301,6 +301,38 @@ pub enum Error {
         /// Two of the members it matches.
         candidates: Vec<Hash32>,
     },
+
+    // Home and keys
+    /// No home was given and the platform has no data directory to put the default one in.
+    #[error("no home directory could be found: pass --home DIR or set COI_HOME")]
+    NoHomeDirectory,
+    /// The home's key file signs for another member than the one its store belongs to.
+    #[error("the key file signs for member {}, but this store belongs to {}", key_member.fingerprint(), store_member.fingerprint())]
+    KeyForOtherMember {
+        /// The member the key file signs for.
+        key_member: Hash32,
+        /// The member the store belongs to.
+        store_member: Hash32,
+    },
+    /// The key file does not hold the chain's current key (the chain was rotated to another key,
+    /// or an old key file was restored), and no pending key of a rotation does either.
+    #[error("{key_file} does not hold your chain's current key (the chain was rotated to key {current_key:.16}); restore that key file")]
+    NotCurrentKey {
+        /// The key file's path, escaped for display (the message has always shown it escaped).
+        key_file: String,
+        /// The chain's current public key, in hex.
+        current_key: String,
+    },
+    /// A key rotation was asked for while a pending new key that the chain does not name lies in
+    /// the home (a rotation that was never recorded).
+    #[error("{pending_file} exists but is not your chain's current key (a rotation that was never recorded?); move it away and try again")]
+    StalePendingKey {
+        /// The pending key file's path, escaped for display.
+        pending_file: String,
+    },
+    /// A new key could not be encoded into a key file (its encryption failed).
+    #[error("{0}")]
+    KeyEncoding(String),
 }
 
 /// What is wrong in a damaged store ([`Error::Corrupt`]).

@@ -1,16 +1,26 @@
-//! The member's home: where the store and the secret key file live, and the file-system rules
-//! for them (0700 directory, 0600 key file created with O_EXCL, permission checks on open,
-//! atomic writes of published files).
+//! The member's home: where the store and the secret key file live, the file-system rules for
+//! them (0700 directory, 0600 key file created with O_EXCL, permission checks on open, atomic
+//! writes of published files), and the signer protocol: which key signs for the home, how a key
+//! rotation is made so that no crash loses the chain's current key, and what an import shows
+//! about the home's own chain.
+//!
+//! Prompting stays with the caller: the protocols ask a [`Callbacks`] for passphrases and tell it
+//! what they did on their own, as age's `Callbacks` do.
 
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroizing;
+/// The wrapper that wipes passphrases from memory when dropped; [`Callbacks`] return it.
+pub use zeroize::Zeroizing;
 
+use crate::display::escape;
+use crate::entry::{Data, Entry, Profile};
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::keys::{KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey};
+use crate::store::{ImportReport, Store};
 
 /// File name of the secret key in a home.
 pub const KEY_FILE: &str = "secret-key.json";
@@ -20,6 +30,84 @@ pub const STORE_FILE: &str = "store.sqlite";
 pub const PENDING_KEY_FILE: &str = "secret-key.json.new";
 /// Largest key file read.
 const MAX_KEY_FILE: u64 = 4096;
+
+/// Why a home protocol asks for a passphrase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassphraseRequest<'a> {
+    /// The key file at this path is encrypted; its passphrase unlocks it.
+    Unlock(&'a Path),
+    /// A new key is about to be written, protected by the passphrase given.
+    NewKey,
+}
+
+/// Something a home protocol did on its own that the member should know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HomeNotice {
+    /// A key rotation interrupted after its entry was stored, but before the new key replaced the
+    /// old key file, was finished: the key file now holds the new key.
+    RotationFinished {
+        /// The key file.
+        key_file: PathBuf,
+    },
+}
+
+impl fmt::Display for HomeNotice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HomeNotice::RotationFinished { key_file } => write!(
+                f,
+                "finished an interrupted key rotation: {} now holds the new key",
+                key_file.display()
+            ),
+        }
+    }
+}
+
+/// What the home's protocols need from whoever drives them: passphrases, and someone to tell.
+///
+/// The library decides when a passphrase is needed; the implementation decides where it comes
+/// from (a terminal prompt, an environment variable, a fixture) and says why none can be had.
+pub trait Callbacks {
+    /// The passphrase for `request`, or the error that says why none can be had.
+    fn passphrase(&self, request: PassphraseRequest<'_>) -> Result<Zeroizing<String>>;
+    /// Tells of something a protocol did on its own.
+    fn notice(&self, notice: HomeNotice);
+}
+
+/// How a new key is stored in its key file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyProtection {
+    /// Encrypted with a passphrase asked of the [`Callbacks`].
+    Passphrase,
+    /// Unencrypted (for scripts and tests).
+    Unencrypted,
+}
+
+/// A finished key rotation.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    /// The `key-rotation` entry appended to the chain.
+    pub entry: Entry,
+    /// The new key, now in the key file.
+    pub key: PublicKey,
+}
+
+/// What an import showed about the home's own chain (see [`own_chain`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OwnChain {
+    /// The file forks the member's own chain: the store and the file hold different entries signed
+    /// with the member's key at the same seq. A home restored from an old backup and used to
+    /// declare again does this.
+    Forked,
+    /// The file carried entries of the member's own chain that the store did not have (the home
+    /// was restored from a backup); the store is now up to date.
+    CaughtUp {
+        /// How many of the member's entries the import added.
+        entries: u64,
+    },
+}
 
 /// A home directory.
 #[derive(Debug, Clone)]
@@ -36,11 +124,7 @@ impl Home {
                 .map(|d| Home {
                     dir: d.join("coi-ledger"),
                 })
-                .ok_or_else(|| {
-                    Error::Invalid(
-                        "no home directory could be found: pass --home DIR or set COI_HOME".into(),
-                    )
-                }),
+                .ok_or(Error::NoHomeDirectory),
         }
     }
 
@@ -145,6 +229,191 @@ impl Home {
     }
 }
 
+/// The signer protocol.
+impl Home {
+    /// Creates the home: the directory, a new key (protected as `protection` says), the store
+    /// naming its member, and the member's first entry, the `profile`. Returns the new member id.
+    ///
+    /// The key file is written before the store names its member, so a crash never leaves a store
+    /// whose member's key exists nowhere.
+    pub fn init(
+        &self,
+        profile: Profile,
+        protection: KeyProtection,
+        callbacks: &dyn Callbacks,
+    ) -> Result<MemberId> {
+        let profile = Data::Profile(profile);
+        profile.validate()?;
+        let pass = new_passphrase(protection, callbacks)?;
+        self.create()?;
+        let secret = SecretKey::generate();
+        let member = secret.public().member_id();
+        let kf = KeyFile { member, secret };
+        let text = encode_key(&kf, pass.as_ref())?;
+        let mut store = self.create_store()?;
+        if let Some(existing) = store.identity()? {
+            return Err(Error::AlreadyInitialised(format!(
+                "the store in {} already belongs to member {}",
+                self.dir.display(),
+                existing.fingerprint()
+            )));
+        }
+        self.write_key(&text)?;
+        store.set_identity(&member)?;
+        store.append(&kf.secret, &member, profile)?;
+        Ok(member)
+    }
+
+    /// The member this home's store belongs to.
+    pub fn member(&self, store: &Store) -> Result<MemberId> {
+        store.identity()?.ok_or_else(|| {
+            Error::NoIdentity(format!(
+                "the store in {} has no identity: run `coi init --name NAME`",
+                self.dir.display()
+            ))
+        })
+    }
+
+    /// Reads and decodes the key file, asking `callbacks` for its passphrase if it is encrypted.
+    pub fn load_key(&self, callbacks: &dyn Callbacks) -> Result<KeyFile> {
+        decode_key(&self.read_key()?, &self.key_path(), callbacks)
+    }
+
+    /// The key that signs for `member` now: the key file's, or, if a key rotation was interrupted
+    /// after its entry was stored but before the new key replaced the old file, the pending new
+    /// key, which is moved into place here (and [`HomeNotice::RotationFinished`] told).
+    pub fn signing_key(
+        &self,
+        store: &Store,
+        member: &MemberId,
+        callbacks: &dyn Callbacks,
+    ) -> Result<KeyFile> {
+        let key = self.load_key(callbacks)?;
+        if key.member != *member {
+            return Err(Error::KeyForOtherMember {
+                key_member: key.member,
+                store_member: *member,
+            });
+        }
+        let Some(current) = store.head(member)?.map(|h| h.key) else {
+            return Ok(key);
+        };
+        if key.secret.public() == current {
+            return Ok(key);
+        }
+        if let Some(text) = self.read_pending_key()? {
+            let pending = decode_key(&text, &self.pending_key_path(), callbacks)?;
+            if pending.member == *member && pending.secret.public() == current {
+                self.commit_pending_key()?;
+                callbacks.notice(HomeNotice::RotationFinished {
+                    key_file: self.key_path(),
+                });
+                return Ok(pending);
+            }
+        }
+        Err(Error::NotCurrentKey {
+            key_file: escape(&self.key_path().display().to_string()),
+            current_key: current.to_hex(),
+        })
+    }
+
+    /// Replaces `member`'s signing key with a new one (protected as `protection` says); the old
+    /// key signs the `key-rotation` entry and the member id stays the same.
+    ///
+    /// The new key is written beside the old one before the chain names it and moved into place
+    /// after, so no crash can leave a chain whose current key exists nowhere; an interrupted
+    /// rotation is finished by the next [`Home::signing_key`].
+    pub fn rotate_key(
+        &self,
+        store: &mut Store,
+        member: &MemberId,
+        protection: KeyProtection,
+        callbacks: &dyn Callbacks,
+    ) -> Result<Rotation> {
+        let old = self.signing_key(store, member, callbacks)?;
+        if self.pending_key_path().exists() {
+            return Err(Error::StalePendingKey {
+                pending_file: escape(&self.pending_key_path().display().to_string()),
+            });
+        }
+        let pass = new_passphrase(protection, callbacks)?;
+        let new = KeyFile {
+            member: *member,
+            secret: SecretKey::generate(),
+        };
+        let text = encode_key(&new, pass.as_ref())?;
+        // The new key is on disk before the chain names it, so no crash can leave a chain whose
+        // current key exists nowhere.
+        self.write_pending_key(&text)?;
+        let entry = match store.rotate_key(&old.secret, member, &new.secret) {
+            Ok(e) => e,
+            Err(e) => {
+                self.discard_pending_key()?;
+                return Err(e);
+            }
+        };
+        self.commit_pending_key()?;
+        Ok(Rotation {
+            entry,
+            key: new.secret.public(),
+        })
+    }
+}
+
+/// What the import that produced `report` showed about `member`'s own chain, whose head was at
+/// `seq_before` (`None`: no entries) before it: a fork of it, entries of it that the store lacked,
+/// or nothing of note.
+pub fn own_chain(
+    store: &Store,
+    member: &MemberId,
+    seq_before: Option<u64>,
+    report: &ImportReport,
+) -> Result<Option<OwnChain>> {
+    if report.forks.iter().any(|k| k.member == *member) {
+        return Ok(Some(OwnChain::Forked));
+    }
+    let after = store.head(member)?.map(|h| h.seq);
+    if report.merged && after > seq_before {
+        return Ok(Some(OwnChain::CaughtUp {
+            entries: after.unwrap_or(0) - seq_before.unwrap_or(0),
+        }));
+    }
+    Ok(None)
+}
+
+/// The passphrase for a new key, if it is to be protected by one.
+fn new_passphrase(
+    protection: KeyProtection,
+    callbacks: &dyn Callbacks,
+) -> Result<Option<Zeroizing<String>>> {
+    match protection {
+        KeyProtection::Passphrase => callbacks.passphrase(PassphraseRequest::NewKey).map(Some),
+        KeyProtection::Unencrypted => Ok(None),
+    }
+}
+
+fn encode_key(kf: &KeyFile, pass: Option<&Zeroizing<String>>) -> Result<Zeroizing<String>> {
+    kf.encode(pass.map(|p| p.as_bytes()), KdfParams::DEFAULT)
+        .map_err(Error::KeyEncoding)
+}
+
+/// Decodes the key file text read from `path`, asking for its passphrase if it is encrypted.
+fn decode_key(text: &[u8], path: &Path, callbacks: &dyn Callbacks) -> Result<KeyFile> {
+    let pass = if KeyFile::is_encrypted(text) {
+        Some(callbacks.passphrase(PassphraseRequest::Unlock(path))?)
+    } else {
+        None
+    };
+    let path = path.to_path_buf();
+    KeyFile::decode(text, pass.as_ref().map(|p| p.as_bytes())).map_err(|e| match e {
+        KeyFileError::Decrypt => Error::WrongPassphrase { path },
+        KeyFileError::NeedPassphrase => {
+            Error::Passphrase("the key is protected by a passphrase".into())
+        }
+        KeyFileError::Malformed(reason) => Error::KeyFile { path, reason },
+    })
+}
+
 /// Creates `path` exclusively with mode 0600 (whatever the umask), writes `text` and syncs it and
 /// its directory.
 fn write_private(dir: &Path, path: &Path, text: &str) -> Result<()> {
@@ -217,4 +486,104 @@ pub fn write_atomic<T>(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     sync_dir(&dir)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    /// Unencrypted keys only; records the notices.
+    #[derive(Default)]
+    struct Recorder(RefCell<Vec<HomeNotice>>);
+
+    impl Callbacks for Recorder {
+        fn passphrase(&self, _: PassphraseRequest<'_>) -> Result<Zeroizing<String>> {
+            Err(Error::Passphrase("no passphrase in this test".into()))
+        }
+        fn notice(&self, notice: HomeNotice) {
+            self.0.borrow_mut().push(notice);
+        }
+    }
+
+    fn new_home(dir: &tempfile::TempDir, name: &str) -> (Home, MemberId) {
+        let home = Home::locate(Some(dir.path().join(name))).unwrap();
+        let profile = Profile {
+            name: name.into(),
+            capacity: None,
+            affiliation: None,
+        };
+        let me = home
+            .init(profile, KeyProtection::Unencrypted, &Recorder::default())
+            .unwrap();
+        (home, me)
+    }
+
+    #[test]
+    fn an_interrupted_rotation_is_finished_by_the_next_signer() {
+        let dir = tempfile::tempdir().unwrap();
+        let (home, me) = new_home(&dir, "ada");
+        let cb = Recorder::default();
+        let mut store = home.open_store().unwrap();
+        let old_text = home.read_key().unwrap();
+        let rotation = home
+            .rotate_key(&mut store, &me, KeyProtection::Unencrypted, &cb)
+            .unwrap();
+        assert_eq!(store.head(&me).unwrap().unwrap().key, rotation.key);
+        let new_text = home.read_key().unwrap();
+
+        // The state a crash between the rotation entry and the rename leaves behind.
+        fs::write(home.key_path(), &*old_text).unwrap();
+        home.write_pending_key(std::str::from_utf8(&new_text).unwrap())
+            .unwrap();
+        let key = home.signing_key(&store, &me, &cb).unwrap();
+        assert_eq!(key.secret.public(), rotation.key);
+        assert_eq!(
+            *cb.0.borrow(),
+            [HomeNotice::RotationFinished {
+                key_file: home.key_path()
+            }]
+        );
+        assert!(!home.pending_key_path().exists());
+        assert_eq!(*home.read_key().unwrap(), *new_text);
+
+        // The old key alone no longer signs, and says why.
+        fs::write(home.key_path(), &*old_text).unwrap();
+        let e = home.signing_key(&store, &me, &cb).unwrap_err();
+        assert!(matches!(e, Error::NotCurrentKey { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_key_file_of_another_member_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ada, me) = new_home(&dir, "ada");
+        let (bob, _) = new_home(&dir, "bob");
+        fs::remove_file(ada.key_path()).unwrap();
+        ada.write_key(std::str::from_utf8(&bob.read_key().unwrap()).unwrap())
+            .unwrap();
+        let store = ada.open_store().unwrap();
+        let e = ada
+            .signing_key(&store, &me, &Recorder::default())
+            .unwrap_err();
+        assert!(matches!(e, Error::KeyForOtherMember { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_stale_pending_key_stops_a_rotation() {
+        let dir = tempfile::tempdir().unwrap();
+        let (home, me) = new_home(&dir, "ada");
+        let mut store = home.open_store().unwrap();
+        home.write_pending_key("{}").unwrap();
+        let e = home
+            .rotate_key(
+                &mut store,
+                &me,
+                KeyProtection::Unencrypted,
+                &Recorder::default(),
+            )
+            .unwrap_err();
+        assert!(matches!(e, Error::StalePendingKey { .. }), "{e}");
+        assert_eq!(store.head(&me).unwrap().unwrap().seq, 1);
+    }
 }

@@ -1,5 +1,5 @@
-//! The `coi` command: parses arguments, runs one command, prints an error once, maps it to an
-//! exit code (0 success, 1 the thing checked is bad, 2 usage or operational error).
+//! The `coi` command: parses arguments, runs one command, prints an error once, maps the outcome
+//! to an exit code (0 success, 1 the thing checked is bad, 2 usage or operational error).
 
 mod cli;
 
@@ -12,14 +12,11 @@ fn main() -> ExitCode {
     let result = cli::run(args);
     // Whatever the outcome, what was printed so far goes out before any error message.
     let flushed = cli::flush();
-    let result = result.and_then(|code| flushed.map(|()| code));
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            // Every error's message is complete in itself (it names its cause).
-            let msg = coi_ledger::display::escape(&e.to_string());
-            eprintln!("coi: error: {msg}");
-            ExitCode::from(2)
-        }
+    let result = result.and_then(|outcome| flushed.map(|()| outcome));
+    if let Err(e) = &result {
+        // Every error's message is complete in itself (it names its cause).
+        let msg = coi_ledger::display::escape(&e.to_string());
+        eprintln!("coi: error: {msg}");
     }
+    cli::exit_code(&result)
 }

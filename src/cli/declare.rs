@@ -1,0 +1,246 @@
+//! Declaration commands: `declare`, `amend`, `withdraw`, `retract`, `reaffirm`.
+
+use clap::Args as ClapArgs;
+use coi_ledger::home::Home;
+use coi_ledger::store::Store;
+use coi_ledger::{
+    Between, Category, Data, Declaration, Error, MemberId, Mitigation, NoConflict, Reaffirm,
+    Relationship, Result, Retract, Scope, Whose, Withdraw,
+};
+
+use super::{append_own, matters, parse_date, Outcome};
+
+/// Fields of a declaration, shared by `declare` and `amend`.
+#[derive(ClapArgs, Debug)]
+pub(super) struct FieldArgs {
+    /// A matter the declaration is about (meeting, agenda item, motion, vote id), e.g.
+    /// board-2026-12/item-4. Repeat for several.
+    #[arg(long = "matter", value_name = "M")]
+    matters: Vec<String>,
+    /// A standing declaration: every matter touching the counterparty.
+    #[arg(long, conflicts_with = "matters")]
+    standing: bool,
+    /// financial | material | gift | ipr | other-duty | other
+    #[arg(long)]
+    category: Option<Category>,
+    /// personal-professional | professional-professional
+    #[arg(long)]
+    between: Option<Between>,
+    /// Whose interest: self | family | associate | employer | client [default: self]
+    #[arg(long)]
+    whose: Option<Whose>,
+    /// The other party: a name, or a descriptor where a name cannot be given.
+    #[arg(long)]
+    counterparty: Option<String>,
+    /// employment | consulting | grant-contract | royalties | honoraria | travel | advisory-board |
+    /// fiduciary | equity | gift | loan | other
+    #[arg(long)]
+    relationship: Option<Relationship>,
+    /// Free text: what the interest is.
+    #[arg(long)]
+    nature: Option<String>,
+    /// A value band, e.g. "1,001-15,000 USD".
+    #[arg(long)]
+    value: Option<String>,
+    /// When the interest began (YYYY-MM-DD).
+    #[arg(long)]
+    since: Option<String>,
+    /// When it ends or ended (YYYY-MM-DD).
+    #[arg(long)]
+    until: Option<String>,
+    /// disclose-only | abstain | recuse [default: disclose-only]
+    #[arg(long)]
+    mitigation: Option<Mitigation>,
+}
+
+#[derive(ClapArgs, Debug)]
+pub(super) struct DeclareArgs {
+    /// Declare that you have no conflict on the --matter given (or, with --standing, a nil return:
+    /// no interests to register).
+    #[arg(long, conflicts_with_all = ["category", "between", "whose", "counterparty", "relationship", "nature", "value", "since", "until", "mitigation"])]
+    none: bool,
+    #[command(flatten)]
+    fields: FieldArgs,
+}
+
+#[derive(ClapArgs, Debug)]
+pub(super) struct AmendArgs {
+    /// The live declaration to amend (id or unique prefix of at least 8 hex characters).
+    id: String,
+    #[command(flatten)]
+    fields: FieldArgs,
+}
+
+#[derive(ClapArgs, Debug)]
+pub(super) struct WithdrawArgs {
+    /// The live declaration whose interest ended.
+    id: String,
+    /// When it ended (YYYY-MM-DD).
+    #[arg(long)]
+    until: Option<String>,
+}
+
+#[derive(ClapArgs, Debug)]
+pub(super) struct RetractArgs {
+    /// The declaration made in error.
+    id: String,
+    /// Why it is retracted.
+    #[arg(long)]
+    reason: String,
+}
+
+#[derive(ClapArgs, Debug)]
+pub(super) struct ReaffirmArgs {
+    /// An optional note.
+    #[arg(long)]
+    note: Option<String>,
+}
+
+pub(super) fn declare(home: &Home, a: DeclareArgs) -> Result<Outcome> {
+    let f = a.fields;
+    let ms = matters(&f.matters)?;
+    let scope = match (&ms, f.standing) {
+        (Some(_), false) => Scope::Specific,
+        (None, true) => Scope::Standing,
+        _ => {
+            return Err(Error::Invalid(if a.none {
+                "say which matter you have no conflict on with --matter M, or give --standing for a nil return".into()
+            } else {
+                "give --matter M (one or more) for a specific declaration, or --standing".into()
+            }))
+        }
+    };
+    if a.none {
+        return append_own(home, |_: &Store, _: &MemberId| -> Result<Data> {
+            Ok(Data::NoConflict(NoConflict { matters: ms, scope }))
+        });
+    }
+    let missing: Vec<&str> = [
+        ("--category", f.category.is_none()),
+        ("--between", f.between.is_none()),
+        ("--counterparty", f.counterparty.is_none()),
+    ]
+    .into_iter()
+    .filter(|(_, m)| *m)
+    .map(|(n, _)| n)
+    .collect();
+    if !missing.is_empty() {
+        return Err(Error::Invalid(format!(
+            "a declaration needs {} (or use --none to declare no conflict)",
+            missing.join(", ")
+        )));
+    }
+    let decl = Declaration {
+        between: f.between.unwrap_or(Between::PersonalProfessional),
+        category: f.category.unwrap_or(Category::Other),
+        counterparty: f.counterparty.unwrap_or_default(),
+        matters: ms,
+        mitigation: f.mitigation.unwrap_or(Mitigation::DiscloseOnly),
+        nature: f.nature,
+        relationship: f.relationship,
+        scope,
+        sealed: None,
+        since: f.since.as_deref().map(parse_date).transpose()?,
+        until: f.until.as_deref().map(parse_date).transpose()?,
+        value: f.value,
+        whose: f.whose.unwrap_or(Whose::Own),
+    };
+    append_own(home, |_: &Store, _: &MemberId| -> Result<Data> {
+        Ok(Data::Declaration(decl))
+    })
+}
+
+pub(super) fn amend(home: &Home, a: AmendArgs) -> Result<Outcome> {
+    let f = a.fields;
+    let build = |store: &Store, me: &MemberId| -> Result<Data> {
+        let target = store.find(&a.id)?.entry;
+        if target.member != *me {
+            return Err(Error::Invalid(format!(
+                "{} is not your entry",
+                target.id.fingerprint()
+            )));
+        }
+        let Some(old) = target.data.declaration() else {
+            return Err(Error::Invalid(format!(
+                "{} is a {} entry, not a declaration",
+                target.id.fingerprint(),
+                target.kind()
+            )));
+        };
+        let mut d = old.clone();
+        if let Some(ms) = matters(&f.matters)? {
+            d.matters = Some(ms);
+            d.scope = Scope::Specific;
+        }
+        if f.standing {
+            d.matters = None;
+            d.scope = Scope::Standing;
+        }
+        if let Some(v) = f.category {
+            d.category = v;
+        }
+        if let Some(v) = f.between {
+            d.between = v;
+        }
+        if let Some(v) = f.whose {
+            d.whose = v;
+        }
+        if let Some(v) = &f.counterparty {
+            d.counterparty = v.clone();
+        }
+        if let Some(v) = f.relationship {
+            d.relationship = Some(v);
+        }
+        if let Some(v) = &f.nature {
+            d.nature = Some(v.clone());
+        }
+        if let Some(v) = &f.value {
+            d.value = Some(v.clone());
+        }
+        if let Some(v) = &f.since {
+            d.since = Some(parse_date(v)?);
+        }
+        if let Some(v) = &f.until {
+            d.until = Some(parse_date(v)?);
+        }
+        if let Some(v) = f.mitigation {
+            d.mitigation = v;
+        }
+        if d == *old {
+            return Err(Error::Invalid(
+                "nothing to amend: give at least one field that changes".into(),
+            ));
+        }
+        Ok(Data::Amend {
+            target: target.id,
+            declaration: d,
+        })
+    };
+    append_own(home, build)
+}
+
+pub(super) fn withdraw(home: &Home, a: WithdrawArgs) -> Result<Outcome> {
+    append_own(home, |s: &Store, _: &MemberId| -> Result<Data> {
+        Ok(Data::Withdraw(Withdraw {
+            target: s.find(&a.id)?.entry.id,
+            until: a.until.as_deref().map(parse_date).transpose()?,
+        }))
+    })
+}
+
+pub(super) fn retract(home: &Home, a: RetractArgs) -> Result<Outcome> {
+    append_own(home, |s: &Store, _: &MemberId| -> Result<Data> {
+        Ok(Data::Retract(Retract {
+            reason: a.reason.clone(),
+            target: s.find(&a.id)?.entry.id,
+        }))
+    })
+}
+
+pub(super) fn reaffirm(home: &Home, a: ReaffirmArgs) -> Result<Outcome> {
+    append_own(home, |_: &Store, _: &MemberId| -> Result<Data> {
+        Ok(Data::Reaffirm(Reaffirm {
+            note: a.note.clone(),
+        }))
+    })
+}

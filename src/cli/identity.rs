@@ -1,0 +1,143 @@
+//! Identity commands: `init`, `whoami`, `profile`, `rotate-key`.
+
+use clap::Args as ClapArgs;
+use coi_ledger::display::escape;
+use coi_ledger::home::{Home, KeyProtection};
+use coi_ledger::{Data, Profile, Result};
+use serde_json::json;
+
+use super::{append_own, out, Outcome, Terminal};
+
+#[derive(ClapArgs, Debug)]
+pub(super) struct JsonArg {
+    /// Machine-readable output.
+    #[arg(long)]
+    pub(super) json: bool,
+}
+
+/// A member's self-asserted profile, shared by `init` and `profile`.
+#[derive(ClapArgs, Debug)]
+pub(super) struct ProfileArgs {
+    /// Your display name, as it will appear in published ledgers.
+    #[arg(long)]
+    name: String,
+    /// Your capacity, e.g. "Trustee".
+    #[arg(long)]
+    capacity: Option<String>,
+    /// Your affiliation.
+    #[arg(long)]
+    affiliation: Option<String>,
+}
+
+impl ProfileArgs {
+    fn profile(&self) -> Profile {
+        Profile {
+            name: self.name.clone(),
+            capacity: self.capacity.clone(),
+            affiliation: self.affiliation.clone(),
+        }
+    }
+}
+
+#[derive(ClapArgs, Debug)]
+pub(super) struct InitArgs {
+    #[command(flatten)]
+    profile: ProfileArgs,
+    /// Store the key unencrypted (for scripts and tests). Otherwise the key is protected by a
+    /// passphrase, prompted for on a terminal or taken from COI_PASSPHRASE.
+    #[arg(long)]
+    no_passphrase: bool,
+}
+
+#[derive(ClapArgs, Debug)]
+pub(super) struct RotateKeyArgs {
+    /// Store the new key unencrypted. Otherwise it is protected by a passphrase, prompted for on
+    /// a terminal or taken from COI_PASSPHRASE.
+    #[arg(long)]
+    no_passphrase: bool,
+}
+
+/// How a new key is to be stored, from `--no-passphrase`.
+fn protection(no_passphrase: bool) -> KeyProtection {
+    if no_passphrase {
+        KeyProtection::Unencrypted
+    } else {
+        KeyProtection::Passphrase
+    }
+}
+
+pub(super) fn init(home: &Home, a: InitArgs) -> Result<Outcome> {
+    let member = home.init(a.profile.profile(), protection(a.no_passphrase), &Terminal)?;
+    eprintln!(
+        "Created {} with member {} ({})",
+        escape(&home.dir().display().to_string()),
+        member.fingerprint(),
+        if a.no_passphrase {
+            "key NOT encrypted"
+        } else {
+            "key protected by passphrase"
+        }
+    );
+    out(member.to_hex())?;
+    Ok(Outcome::Ok)
+}
+
+pub(super) fn whoami(home: &Home, json: bool) -> Result<Outcome> {
+    let store = home.open_store()?;
+    let me = home.member(&store)?;
+    let head = store.head(&me)?;
+    if json {
+        let v = json!({
+            "member": me.to_hex(),
+            "fingerprint": me.fingerprint(),
+            "name": head.as_ref().and_then(|h| h.name.clone()),
+            "key": head.as_ref().map(|h| h.key.to_hex()),
+            "entries": head.as_ref().map(|h| h.seq).unwrap_or(0),
+            "head": head.as_ref().map(|h| h.id.to_hex()),
+            "home": home.dir().display().to_string(),
+        });
+        out(v.to_string())?;
+    } else {
+        out(format!("member       {}", me.to_hex()))?;
+        out(format!("fingerprint  {}", me.fingerprint()))?;
+        out(format!(
+            "name         {}",
+            head.as_ref()
+                .and_then(|h| h.name.as_deref())
+                .map(escape)
+                .unwrap_or_else(|| "(none)".into())
+        ))?;
+        out(format!(
+            "entries      {}",
+            head.as_ref().map(|h| h.seq).unwrap_or(0)
+        ))?;
+        out(format!(
+            "head         {}",
+            head.as_ref()
+                .map(|h| h.id.to_hex())
+                .unwrap_or_else(|| "(none)".into())
+        ))?;
+        out(format!(
+            "home         {}",
+            escape(&home.dir().display().to_string())
+        ))?;
+    }
+    Ok(Outcome::Ok)
+}
+
+pub(super) fn profile(home: &Home, a: ProfileArgs) -> Result<Outcome> {
+    append_own(home, |_, _| Ok(Data::Profile(a.profile())))
+}
+
+pub(super) fn rotate_key(home: &Home, a: RotateKeyArgs) -> Result<Outcome> {
+    let mut store = home.open_store()?;
+    let me = home.member(&store)?;
+    let rotation = home.rotate_key(&mut store, &me, protection(a.no_passphrase), &Terminal)?;
+    eprintln!(
+        "Rotated to key {}; member id unchanged ({})",
+        &rotation.key.to_hex()[..16],
+        me.fingerprint()
+    );
+    out(rotation.entry.id.to_hex())?;
+    Ok(Outcome::Ok)
+}

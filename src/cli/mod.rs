@@ -1,0 +1,257 @@
+//! Command-line interface: argument definitions and one file per command group, each args struct
+//! beside the function that reads it. The only module that talks to the terminal. Every string
+//! that came from a ledger or an argument is escaped before it is printed.
+//!
+//! A command returns an [`Outcome`] or an error; [`exit_code`] is the one place that turns them
+//! into exit codes. A new command group is a new file and a line in [`run`].
+
+mod declare;
+mod identity;
+mod publish;
+mod read;
+mod render;
+
+use std::io::{self, IsTerminal as _, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use coi_ledger::display::escape;
+use coi_ledger::home::{Callbacks, Home, HomeNotice, PassphraseRequest, Zeroizing};
+use coi_ledger::store::Store;
+use coi_ledger::{Data, Date, Error, Matter, MemberId, Result};
+
+use declare::{AmendArgs, DeclareArgs, ReaffirmArgs, RetractArgs, WithdrawArgs};
+use identity::{InitArgs, JsonArg, ProfileArgs, RotateKeyArgs};
+use publish::{ExportArgs, ForksArgs, ImportArgs, VerifyArgs};
+use read::{ConflictsArgs, LogArgs, ShowArgs};
+
+/// Conflict-of-interest declarations that anyone can verify.
+///
+/// Members declare conflicts (or none) as entries signed with their Ed25519 key and hash-chained
+/// to their previous entry; they publish the ledger as a text file; anyone verifies it offline.
+#[derive(Parser, Debug)]
+#[command(name = "coi", version, about, long_about = None, propagate_version = true)]
+pub struct Args {
+    /// The home holding your key and store [default: the platform data directory, coi-ledger].
+    #[arg(long, global = true, env = "COI_HOME", value_name = "DIR")]
+    home: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create your home: a new Ed25519 key, the store, and your first entry (a profile).
+    Init(InitArgs),
+    /// Show your member id, fingerprint, name, chain length and head.
+    Whoami(JsonArg),
+    /// Declare an interest (or, with --none, that you have no conflict).
+    Declare(DeclareArgs),
+    /// Replace one of your live declarations with a new version (the old one stays visible).
+    Amend(AmendArgs),
+    /// Say that a declared interest has ended.
+    Withdraw(WithdrawArgs),
+    /// Say that a declaration was made in error.
+    Retract(RetractArgs),
+    /// Set your display name, capacity and affiliation (self-asserted).
+    Profile(ProfileArgs),
+    /// Re-affirm that your live entries are complete and current (e.g. yearly).
+    Reaffirm(ReaffirmArgs),
+    /// Replace your signing key; your member id stays the same (the old key signs the change).
+    RotateKey(RotateKeyArgs),
+    /// List entries in the store, oldest first.
+    Log(LogArgs),
+    /// Show one entry in full.
+    Show(ShowArgs),
+    /// Show the current declarations after amendments, withdrawals and retractions.
+    Conflicts(ConflictsArgs),
+    /// Write a ledger file to publish (default: your own chain).
+    Export(ExportArgs),
+    /// Verify ledger files. Needs no home, no key, no network.
+    Verify(VerifyArgs),
+    /// Verify ledger files and merge them into the store, all or nothing per file.
+    Import(ImportArgs),
+    /// List forks found (two validly signed entries for one member and seq) and export proofs.
+    Forks(ForksArgs),
+}
+
+/// Runs one command.
+pub fn run(args: Args) -> Result<Outcome> {
+    let home = || Home::locate(args.home.clone());
+    match args.command {
+        Command::Init(a) => identity::init(&home()?, a),
+        Command::Whoami(a) => identity::whoami(&home()?, a.json),
+        Command::Declare(a) => declare::declare(&home()?, a),
+        Command::Amend(a) => declare::amend(&home()?, a),
+        Command::Withdraw(a) => declare::withdraw(&home()?, a),
+        Command::Retract(a) => declare::retract(&home()?, a),
+        Command::Profile(a) => identity::profile(&home()?, a),
+        Command::Reaffirm(a) => declare::reaffirm(&home()?, a),
+        Command::RotateKey(a) => identity::rotate_key(&home()?, a),
+        Command::Log(a) => read::log(&home()?, a),
+        Command::Show(a) => read::show(&home()?, a),
+        Command::Conflicts(a) => read::conflicts(&home()?, a),
+        Command::Export(a) => publish::export(&home()?, a),
+        Command::Verify(a) => publish::verify(a),
+        Command::Import(a) => publish::import(&home()?, a),
+        Command::Forks(a) => publish::forks(&home()?, a),
+    }
+}
+
+/// How a command that ran to its end came out. An error is the third way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Outcome {
+    /// Done, and whatever was checked is good.
+    Ok,
+    /// The thing checked is bad: a file does not verify, an import was refused, forks exist.
+    Failed,
+}
+
+impl Outcome {
+    /// [`Outcome::Ok`] if `good`, else [`Outcome::Failed`].
+    fn of(good: bool) -> Outcome {
+        if good {
+            Outcome::Ok
+        } else {
+            Outcome::Failed
+        }
+    }
+}
+
+/// The exit code of a command's result: 0 success, 1 the thing checked is bad, 2 usage or
+/// operational error. The only place exit codes are chosen (clap exits 2 on bad usage itself).
+pub fn exit_code(result: &Result<Outcome>) -> ExitCode {
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(1),
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+thread_local! {
+    /// Standard output, buffered: listings print thousands of lines. Flushed by [`flush`].
+    static OUT: std::cell::RefCell<io::BufWriter<io::Stdout>> =
+        std::cell::RefCell::new(io::BufWriter::with_capacity(64 * 1024, io::stdout()));
+}
+
+/// Prints a line on standard output (buffered; see [`flush`]).
+fn out(text: impl AsRef<str>) -> Result<()> {
+    OUT.with(|o| writeln!(o.borrow_mut(), "{}", text.as_ref()))
+        .map_err(|e| Error::io("standard output", e))
+}
+
+/// Writes out what [`out`] buffered. `main` calls it once a command has finished.
+pub fn flush() -> Result<()> {
+    OUT.with(|o| o.borrow_mut().flush())
+        .map_err(|e| Error::io("standard output", e))
+}
+
+fn parse_date(s: &str) -> Result<Date> {
+    Date::parse(s).map_err(Error::Invalid)
+}
+
+fn parse_matter(s: &str) -> Result<Matter> {
+    Matter::parse(s).map_err(Error::Invalid)
+}
+
+fn matters(list: &[String]) -> Result<Option<Vec<Matter>>> {
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let mut m = list
+        .iter()
+        .map(|s| parse_matter(s))
+        .collect::<Result<Vec<_>>>()?;
+    m.sort();
+    m.dedup();
+    Ok(Some(m))
+}
+
+/// The terminal side of the home's protocols: passphrases from COI_PASSPHRASE or a prompt, and
+/// notices on standard error.
+struct Terminal;
+
+impl Callbacks for Terminal {
+    fn passphrase(&self, request: PassphraseRequest<'_>) -> Result<Zeroizing<String>> {
+        match request {
+            PassphraseRequest::Unlock(path) => unlock_passphrase(path),
+            PassphraseRequest::NewKey => new_passphrase(),
+        }
+    }
+
+    fn notice(&self, notice: HomeNotice) {
+        eprintln!("coi: {}", escape(&notice.to_string()));
+    }
+}
+
+/// The passphrase of an encrypted key file: COI_PASSPHRASE, or asked on the terminal.
+fn unlock_passphrase(path: &Path) -> Result<Zeroizing<String>> {
+    match std::env::var_os("COI_PASSPHRASE") {
+        Some(p) => passphrase_from_env(p),
+        None if io::stdin().is_terminal() => Ok(Zeroizing::new(
+            rpassword::prompt_password("Passphrase: ").map_err(|e| Error::io("terminal", e))?,
+        )),
+        None => Err(Error::Passphrase(format!(
+            "the key {} is protected by a passphrase: set COI_PASSPHRASE or run on a terminal",
+            path.display()
+        ))),
+    }
+}
+
+/// The passphrase for a new key: COI_PASSPHRASE, or asked twice on the terminal.
+fn new_passphrase() -> Result<Zeroizing<String>> {
+    if let Some(p) = std::env::var_os("COI_PASSPHRASE") {
+        return passphrase_from_env(p);
+    }
+    if !io::stdin().is_terminal() {
+        return Err(Error::Passphrase("a passphrase is needed to protect the new key: set COI_PASSPHRASE, run on a terminal, or pass --no-passphrase".into()));
+    }
+    let a = Zeroizing::new(
+        rpassword::prompt_password("Passphrase for the new key: ")
+            .map_err(|e| Error::io("terminal", e))?,
+    );
+    let b = Zeroizing::new(
+        rpassword::prompt_password("Repeat passphrase: ").map_err(|e| Error::io("terminal", e))?,
+    );
+    if *a != *b {
+        return Err(Error::Passphrase("the passphrases do not match".into()));
+    }
+    if a.is_empty() {
+        return Err(Error::Passphrase(
+            "empty passphrase: use --no-passphrase for an unencrypted key".into(),
+        ));
+    }
+    Ok(a)
+}
+
+fn passphrase_from_env(p: std::ffi::OsString) -> Result<Zeroizing<String>> {
+    let s = Zeroizing::new(
+        p.into_string()
+            .map_err(|_| Error::Passphrase("COI_PASSPHRASE is not valid UTF-8".into()))?,
+    );
+    if s.is_empty() {
+        return Err(Error::Passphrase("COI_PASSPHRASE is set but empty".into()));
+    }
+    Ok(s)
+}
+
+/// Appends an entry built by `data` to your own chain and prints its id.
+fn append_own(
+    home: &Home,
+    data: impl FnOnce(&Store, &MemberId) -> Result<Data>,
+) -> Result<Outcome> {
+    let mut store = home.open_store()?;
+    let me = home.member(&store)?;
+    let d = data(&store, &me)?;
+    let key = home.signing_key(&store, &me, &Terminal)?;
+    let entry = store.append(&key.secret, &me, d)?;
+    out(entry.id.to_hex())?;
+    Ok(Outcome::Ok)
+}
+
+/// Resolves an optional `--member` argument.
+fn member_arg(store: &Store, arg: Option<&str>) -> Result<Option<MemberId>> {
+    arg.map(|m| store.resolve_member(m)).transpose()
+}
