@@ -29,11 +29,14 @@
 //! when a target is missed (off by default: shared CI machines are noisy). `--store-only` skips
 //! the verify and memory sections, `--verify-only` the store sections.
 //!
-//! The ledger is generated deterministically (`examples/support/ledger_gen.rs`) into `--dir`
+//! The ledger is generated deterministically (`tests/support/ledger_gen.rs`) into `--dir`
 //! (default: `$TMPDIR/coi-bench`) and reused by later runs with the same parameters.
 
-#[path = "support/ledger_gen.rs"]
+// The test support's generator, beside the one RNG it draws from (`use super::rng::Rng`).
+#[path = "../tests/support/ledger_gen.rs"]
 mod ledger_gen;
+#[path = "../tests/support/rng.rs"]
+mod rng;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};

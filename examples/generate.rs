@@ -6,8 +6,11 @@
 //!
 //! The same arguments always give the same bytes. Without `-o` the ledger goes to stdout.
 
-#[path = "support/ledger_gen.rs"]
+// The test support's generator, beside the one RNG it draws from (`use super::rng::Rng`).
+#[path = "../tests/support/ledger_gen.rs"]
 mod ledger_gen;
+#[path = "../tests/support/rng.rs"]
+mod rng;
 
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+// The generator lives with the test support: `tests/vectors.rs` runs the same code.
 #[path = "../tests/support/vectors_gen.rs"]
 mod vectors_gen;
 

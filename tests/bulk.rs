@@ -7,13 +7,13 @@
 //! members and entries by id, and includes the schema with every index and the journal mode), and
 //! a refused import must leave the store as it was, indexes included.
 
-mod support_trust;
+mod support;
 
 use std::path::Path;
 
 use coi_ledger::store::Store;
 use coi_ledger::{Data, Entry, Scope, VerifyOptions};
-use support_trust::build_ledger;
+use support::build_ledger;
 
 /// Imports `bytes` into `store`, passing the size as a file's length.
 fn import(store: &mut Store, bytes: &[u8]) -> coi_ledger::store::ImportReport {
@@ -56,7 +56,7 @@ fn bulk_imports_build_the_row_by_row_store() {
 
     // Bulk after a third of the file, over a store already holding its first half: held entries
     // are found through the bulk maps, and targets among the entries held before.
-    let half = support_trust::join(l.lines[..750].iter().map(String::as_str));
+    let half = support::join(l.lines[..750].iter().map(String::as_str));
     let mut mixed = open(dir.path(), "mixed.sqlite", u64::MAX, u64::MAX);
     assert!(import(&mut mixed, &half).merged);
     mixed.set_bulk_thresholds(500, 1);
@@ -95,7 +95,7 @@ fn a_refused_bulk_import_leaves_the_store_as_it_was() {
     let l = build_ledger(12, 0, 5, 1200);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = open(dir.path(), "s.sqlite", 100, 1);
-    let first = support_trust::join(l.lines[..300].iter().map(String::as_str));
+    let first = support::join(l.lines[..300].iter().map(String::as_str));
     assert!(import(&mut store, &first).merged);
     let before = store.dump().expect("dump");
 
@@ -109,10 +109,7 @@ fn a_refused_bulk_import_leaves_the_store_as_it_was() {
         "A"
     };
     lines[last].replace_range(sig..sig + 1, flipped);
-    let r = import(
-        &mut store,
-        &support_trust::join(lines.iter().map(String::as_str)),
-    );
+    let r = import(&mut store, &support::join(lines.iter().map(String::as_str)));
     assert!(!r.merged && !r.verification.valid);
     assert_eq!(
         store.dump().expect("dump"),
@@ -151,7 +148,7 @@ fn a_refused_bulk_import_leaves_the_store_as_it_was() {
         .collect();
     file.push(line_of((0, 1)).1);
     file.push(&other.line);
-    let r = import(&mut store, &support_trust::join(file));
+    let r = import(&mut store, &support::join(file));
     assert!(!r.merged);
     assert_eq!(r.forks.len(), 1, "{:?}", r.verification.problems);
     // Only the fork evidence is new: the counts (section 2) and the forks (section 7).

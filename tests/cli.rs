@@ -1,119 +1,14 @@
 //! The `coi` command as a user runs it: every command, its output contract, exit codes, and
 //! error paths (one clear line, non-zero exit, no change to the store).
 
+mod support;
+
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
-
-const COI: &str = env!("CARGO_BIN_EXE_coi");
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(self) -> Run {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-    fn code(self, want: i32) -> Run {
-        assert_eq!(
-            self.code, want,
-            "expected exit {want}\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-    fn id(&self) -> String {
-        let line = self.stdout.trim_end();
-        assert_eq!(
-            line.len(),
-            64,
-            "expected an id alone on stdout, got {:?}",
-            self.stdout
-        );
-        assert!(line.bytes().all(|b| b.is_ascii_hexdigit()));
-        line.to_string()
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
-    }
-    fn err_has(self, needle: &str) -> Run {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}: {}",
-            self.stderr
-        );
-        assert!(
-            self.stderr.starts_with("coi: error: ") || self.stderr.contains("error:"),
-            "{}",
-            self.stderr
-        );
-        self
-    }
-}
-
-struct Home {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl Home {
-    fn new() -> Home {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("home");
-        Home { _dir: dir, path }
-    }
-
-    fn coi(&self, args: &[&str]) -> Run {
-        self.coi_env(args, &[])
-    }
-
-    fn coi_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut c = Command::new(COI);
-        c.args(args)
-            .env("COI_HOME", &self.path)
-            .env_remove("COI_PASSPHRASE");
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = c.output().unwrap();
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&stdout).into(),
-            stderr: String::from_utf8_lossy(&stderr).into(),
-        }
-    }
-
-    fn init(name: &str) -> Home {
-        let h = Home::new();
-        h.coi(&["init", "--name", name, "--no-passphrase"])
-            .ok()
-            .id();
-        h
-    }
-
-    fn count(&self) -> usize {
-        self.coi(&["log", "--json"]).ok().stdout.lines().count()
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.path.parent().unwrap().join(name)
-    }
-}
+use support::cli::{copy_dir, Home, COI};
 
 fn declare_args<'a>(matter: &'a str, counterparty: &'a str) -> Vec<&'a str> {
     vec![
@@ -651,14 +546,6 @@ fn help_and_version() {
         assert!(r.stdout.contains(cmd), "help lacks {cmd}");
     }
     assert!(h.coi(&["--version"]).ok().stdout.starts_with("coi "));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
 }
 
 #[test]

@@ -9,6 +9,8 @@
 //!   not exist yet at the same moment (racing on its creation and schema migration) and append
 //!   250 entries each through one `Store` each.
 
+mod support;
+
 use std::collections::HashSet;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
@@ -51,10 +53,8 @@ fn check_store(path: &Path, ids: &[String], expected_entries: u64) {
 fn four_processes_of_250_coi_declares_on_one_home() {
     let dir = tempfile::tempdir().expect("tempdir");
     let home = dir.path().join("home");
-    let coi = env!("CARGO_BIN_EXE_coi");
-    let o = Command::new(coi)
+    let o = support::cli::command(&home)
         .args(["init", "--name", "Ada", "--no-passphrase"])
-        .env("COI_HOME", &home)
         .output()
         .expect("init");
     assert!(o.status.success(), "{o:?}");
@@ -68,12 +68,10 @@ fn four_processes_of_250_coi_declares_on_one_home() {
                 barrier.wait();
                 let mut ids = Vec::with_capacity(PER_PROC);
                 for i in 0..PER_PROC {
-                    let o = Command::new(coi)
-                        .args(["declare", "--none", "--matter", &format!("p{t}/item-{i}")])
-                        .env("COI_HOME", &home)
-                        .env_remove("COI_PASSPHRASE")
-                        .output()
-                        .expect("run coi");
+                    let o = support::cli::coi(
+                        &home,
+                        &["declare", "--none", "--matter", &format!("p{t}/item-{i}")],
+                    );
                     let stderr = String::from_utf8_lossy(&o.stderr);
                     assert!(
                         o.status.success(),

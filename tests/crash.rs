@@ -15,7 +15,7 @@
 //!
 //! The random delays come from COI_CRASH_SEED if set (printed either way, to replay a failure).
 
-mod support_trust;
+mod support;
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -28,6 +28,7 @@ use coi_ledger::{
     Between, Category, Data, Declaration, Matter, Mitigation, NoConflict, Scope, SecretKey, Whose,
     Withdraw,
 };
+use support::Rng;
 
 const STORE_ENV: &str = "COI_CRASH_STORE";
 const EXPORT_ENV: &str = "COI_CRASH_EXPORT";
@@ -41,29 +42,19 @@ fn kills() -> usize {
     }
 }
 
-/// SplitMix64.
-struct Rng(u64);
-impl Rng {
-    fn from_env() -> Rng {
-        let seed = std::env::var("COI_CRASH_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos() as u64)
-                    .unwrap_or(1)
-            });
-        eprintln!("COI_CRASH_SEED={seed}");
-        Rng(seed)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % n
-    }
+/// The generator of the random delays: seeded from COI_CRASH_SEED, else from the clock.
+fn rng_from_env() -> Rng {
+    let seed = std::env::var("COI_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    eprintln!("COI_CRASH_SEED={seed}");
+    Rng(seed)
 }
 
 /// Re-executes this test binary running only `name`, with `env` set; stdout piped.
@@ -167,7 +158,7 @@ fn acks(out: &str) -> Vec<String> {
 #[test]
 fn appends_survive_sigkill_at_random_moments() {
     let n = kills();
-    let mut rng = Rng::from_env();
+    let mut rng = rng_from_env();
     let dir = tempfile::tempdir().expect("tempdir");
     let t0 = Instant::now();
     let mut store_path = PathBuf::new();
@@ -258,7 +249,7 @@ fn child_exporter() {
 #[test]
 fn an_export_killed_at_random_moments_is_always_the_whole_old_or_new_file() {
     let n = kills();
-    let mut rng = Rng::from_env();
+    let mut rng = rng_from_env();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ledger.txt");
     let (a, b) = contents();
@@ -325,14 +316,14 @@ fn child_importer() {
 #[test]
 fn a_bulk_import_killed_at_random_moments_is_all_or_nothing() {
     let n = kills() / 4;
-    let mut rng = Rng::from_env();
+    let mut rng = rng_from_env();
     let dir = tempfile::tempdir().expect("tempdir");
-    let l = support_trust::build_ledger(21, 0, 4, 3000);
+    let l = support::build_ledger(21, 0, 4, 3000);
     // The store before: the first 200 lines. After: all of them.
     let base = dir.path().join("base.sqlite");
     let (before, after) = {
         let mut s = Store::open(&base).expect("base");
-        let first = support_trust::join(l.lines[..200].iter().map(String::as_str));
+        let first = support::join(l.lines[..200].iter().map(String::as_str));
         let import = |s: &mut Store, b: &[u8]| {
             s.import(b, "t", coi_ledger::VerifyOptions::default(), |_| {})
                 .expect("import")

@@ -1,13 +1,12 @@
 //! Verification gives the same full report whatever the number of threads and however the input
 //! is split into reads, on a generated valid ledger and on one with injected problems.
 
-#[path = "../examples/support/ledger_gen.rs"]
-mod ledger_gen;
+mod support;
 
 use std::io::BufReader;
 
 use coi_ledger::{verify_stream, Entry, ErrorClass, Report, VerifyOptions};
-use ledger_gen::{generate_bytes, GenConfig};
+use support::ledger_gen::{generate_bytes, GenConfig};
 
 fn verify(bytes: &[u8], threads: Option<usize>, read_size: usize) -> (Report, Vec<String>) {
     let mut accepted = Vec::new();

@@ -12,16 +12,16 @@
 //! Plus the same through the CLI: `coi import` exits 1, `coi forks` lists the fork and exits 1,
 //! `coi forks --proof 1 -o FILE` writes a proof and `coi verify FILE` exits 1 with class `fork`.
 
-mod support_trust;
+mod support;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use coi_ledger::store::Store;
 use coi_ledger::{
     verify_bytes, Data, Draft, Entry, ErrorClass, Hash32, Reaffirm, SecretKey, VerifyOptions,
 };
-use support_trust::{build_ledger, join, par_map};
+use support::cli::{coi, copy_dir};
+use support::{build_ledger, join, par_map};
 
 const N: usize = 200;
 
@@ -191,25 +191,8 @@ fn a_fork_of_the_first_entry_under_another_key_is_not_a_fork_of_this_member() {
 // CLI
 // ------------------------------------------------------------------------------------------------
 
-fn coi(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_coi"))
-        .args(args)
-        .env("COI_HOME", home)
-        .env_remove("COI_PASSPHRASE")
-        .output()
-        .expect("run coi")
-}
-
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
-    }
 }
 
 /// The realistic way to fork one's own chain: restore the home from an old backup and declare

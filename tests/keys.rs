@@ -12,6 +12,8 @@
 //! - every `coi` command and several error paths, run with a known passphrase, never print the
 //!   passphrase or the secret seed (hex or base64), and the store does not hold them either.
 
+mod support;
+
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -21,8 +23,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use coi_ledger::{KdfParams, KeyFile, KeyFileError, SecretKey};
 use rayon::prelude::*;
+use support::cli::COI;
 
-const COI: &str = env!("CARGO_BIN_EXE_coi");
 const PASS: &str = "tr0ub4dor&3-Quokka-passphrase";
 /// A mistyped passphrase: must not be echoed either.
 const WRONG_PASS: &str = "tr0ub4dor&3-Quokka-passphrasf";
@@ -34,12 +36,11 @@ const FAST: KdfParams = KdfParams {
 };
 
 fn coi(home: &Path, pass: Option<&str>, args: &[&str]) -> Output {
-    let mut c = Command::new(COI);
-    c.args(args).env("COI_HOME", home);
-    match pass {
-        Some(p) => c.env("COI_PASSPHRASE", p),
-        None => c.env_remove("COI_PASSPHRASE"),
-    };
+    let mut c = support::cli::command(home);
+    c.args(args);
+    if let Some(p) = pass {
+        c.env("COI_PASSPHRASE", p);
+    }
     c.output().expect("run coi")
 }
 

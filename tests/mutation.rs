@@ -19,7 +19,7 @@
 //! - truncation at every entry boundary verifies as a shorter valid file, and importing it into a
 //!   store that holds the longer chain reports it stale and loses nothing.
 
-mod support_trust;
+mod support;
 
 use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use coi_ledger::store::Store;
 use coi_ledger::{verify_bytes, ErrorClass, Report, VerifyOptions};
 use rayon::prelude::*;
-use support_trust::{build_ledger, join, kinds, par_map, Ledger, Rng};
+use support::{build_ledger, join, kinds, par_map, Ledger, Rng};
 
 /// Entries in the ledger under test.
 const ENTRIES: usize = 200;

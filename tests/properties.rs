@@ -10,6 +10,8 @@
 //! Case counts are modest so the file runs in seconds in the test profile; raise them with
 //! `PROPTEST_CASES=10000 cargo test --release --test properties`.
 
+mod support;
+
 use std::collections::BTreeSet;
 
 use base64::engine::general_purpose::STANDARD;
@@ -24,6 +26,7 @@ use coi_ledger::{
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use serde_json::{Map, Value};
+use support::roundtrip::assert_line_round_trip;
 
 /// `n`, or `PROPTEST_CASES` from the environment when set.
 fn cases(n: u32) -> u32 {
@@ -411,52 +414,8 @@ fn apply(bytes: &mut Vec<u8>, edits: &[Edit]) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Checks shared by (b)
+// Checks shared by (b); the line round trip is `support::roundtrip`
 // ---------------------------------------------------------------------------------------------
-
-/// Runs every single-line entry point on `bytes`; returns whether the line was accepted. An
-/// accepted line must be canonical JSON that re-encodes to exactly its bytes.
-fn check_any_line(bytes: &[u8]) -> bool {
-    let mut accepted = false;
-    for number in [1, 2] {
-        let raw = RawLine {
-            number,
-            bytes: bytes.to_vec(),
-            fault: None,
-        };
-        if let Ok(entry) = check_line(&raw) {
-            accepted = true;
-            let line = std::str::from_utf8(bytes).expect("an accepted line is UTF-8");
-            assert_eq!(entry.line, line);
-            let value = parse_canonical(line).expect("an accepted line is canonical");
-            assert_eq!(value.to_string(), line, "canonical re-encoding differs");
-        }
-    }
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        if let Ok(e) = Entry::parse(text) {
-            assert_eq!(e.line, text);
-            assert_eq!(
-                parse_canonical(text)
-                    .expect("parsed lines are canonical")
-                    .to_string(),
-                text
-            );
-            // The typed entry re-encodes to the very body it was parsed from.
-            let draft = Draft {
-                member: e.member,
-                seq: e.seq,
-                prev: e.prev,
-                time: e.time,
-                data: e.data.clone(),
-            };
-            assert_eq!(
-                draft.body(&e.key).expect("a parsed entry's data is valid"),
-                e.body()
-            );
-        }
-    }
-    accepted
-}
 
 fn whole_file_accepts(bytes: &[u8]) -> bool {
     let report = verify_bytes(bytes);
@@ -491,7 +450,7 @@ proptest! {
         let resigned = again.sign(&sk).expect("re-sign");
         prop_assert_eq!(&resigned.line, &entry.line);
         prop_assert_eq!(parse_canonical(&entry.line).expect("canonical").to_string(), entry.line.clone());
-        prop_assert!(check_any_line(entry.line.as_bytes()));
+        prop_assert!(assert_line_round_trip(entry.line.as_bytes()));
         let raw = RawLine { number: 1, bytes: entry.line.clone().into_bytes(), fault: None };
         prop_assert!(check_line(&raw).is_ok());
     }
@@ -552,7 +511,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
-        check_any_line(&bytes);
+        assert_line_round_trip(&bytes);
         whole_file_accepts(&bytes);
         let mut file = bytes.clone();
         file.push(b'\n');
@@ -561,7 +520,7 @@ proptest! {
 
     #[test]
     fn json_like_garbage_never_panics(bytes in jsonish()) {
-        check_any_line(&bytes);
+        assert_line_round_trip(&bytes);
         let mut file = bytes.clone();
         file.push(b'\n');
         whole_file_accepts(&file);
@@ -580,7 +539,7 @@ proptest! {
         let original = entry.line.into_bytes();
         let mut bytes = original.clone();
         apply(&mut bytes, &edits);
-        if check_any_line(&bytes) {
+        if assert_line_round_trip(&bytes) {
             prop_assert_eq!(&bytes, &original, "a mutated line was accepted");
         }
         let mut file = bytes.clone();

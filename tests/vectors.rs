@@ -1,14 +1,14 @@
 //! Runs every test vector of `schema/vectors/` (spec §11) and checks that the committed vectors are
 //! exactly what the generator makes.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use coi_ledger::{verify_bytes, verify_stream, ErrorClass, Report, VerifyOptions};
-
-#[path = "support/vectors_gen.rs"]
-mod vectors_gen;
+use support::vectors_gen;
 
 fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

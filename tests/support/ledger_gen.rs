@@ -1,7 +1,8 @@
 //! A deterministic, seeded generator of realistic, valid ledgers.
 //!
-//! Shared by `examples/generate.rs`, `examples/bench.rs` and `tests/determinism.rs` (included with
-//! `#[path]`). It uses only the public API of `coi_ledger`.
+//! Used by `tests/determinism.rs` (through `mod support`) and by `examples/generate.rs` and
+//! `examples/bench.rs` (included with `#[path]`, beside `rng.rs`). It uses only the public API of
+//! `coi_ledger`.
 //!
 //! Entries are planned sequentially (the plan decides kinds, content, times, references and, since
 //! an id covers the body and not the signature, every id and `prev`), in batches; each batch is
@@ -22,6 +23,8 @@ use coi_ledger::{
     Withdraw, Witness,
 };
 use rayon::prelude::*;
+
+use super::rng::Rng;
 
 /// What to generate.
 #[derive(Debug, Clone, Copy)]
@@ -59,52 +62,8 @@ pub struct GenStats {
     pub members: usize,
 }
 
-/// splitmix64: small, fast and good enough for test data.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator for `seed`.
-    pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x5851_F42D_4C95_7F2D)
-    }
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((self.next_u64() as u128 * n as u128) >> 64) as u64
-    }
-    /// Uniform index into a slice of length `n`.
-    pub fn index(&mut self, n: usize) -> usize {
-        self.below(n as u64) as usize
-    }
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// True with probability `p`.
-    pub fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-    /// One element of `items`.
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.index(items.len())]
-    }
-    /// 32 random bytes.
-    pub fn bytes32(&mut self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        for c in out.chunks_mut(8) {
-            c.copy_from_slice(&self.next_u64().to_le_bytes());
-        }
-        out
-    }
-}
+/// Mixed into the configured seed before it starts the generator's [`Rng`].
+const SEED_SALT: u64 = 0x5851_F42D_4C95_7F2D;
 
 const FIRST: &[&str] = &[
     "Ada",
@@ -399,7 +358,7 @@ struct Planner {
 
 impl Planner {
     fn new(cfg: GenConfig) -> Self {
-        let mut rng = Rng::new(cfg.seed);
+        let mut rng = Rng(cfg.seed ^ SEED_SALT);
         let n = cfg.members.max(1);
         let committee_size = 8usize;
         let n_committees = n.div_ceil(committee_size);
@@ -456,7 +415,7 @@ impl Planner {
     fn matter(&mut self, committee: usize) -> Matter {
         let t = Timestamp::from_unix(self.clock);
         let ym = &t.as_str()[..7];
-        let item = 1 + self.rng.below(12);
+        let item = 1 + self.rng.uniform(12);
         Matter::parse(&format!(
             "{}-{ym}/item-{item}",
             COMMITTEES[committee % COMMITTEES.len()]
@@ -491,7 +450,7 @@ impl Planner {
         let value = rng.chance(0.5).then(|| rng.pick(VALUES).to_string());
         let since = rng
             .chance(0.4)
-            .then(|| date_of(self.clock - rng.below(3 * 365 * 86400) as i64));
+            .then(|| date_of(self.clock - rng.uniform(3 * 365 * 86400) as i64));
         let sealed = rng.chance(0.1).then(|| {
             let mut map = std::collections::BTreeMap::new();
             for _ in 0..1 + rng.index(2) {
@@ -596,7 +555,7 @@ impl Planner {
             })
             .collect();
         participation.sort_by_key(|p| p.member);
-        let held = Timestamp::from_unix(self.clock - 600 - rng.below(3600) as i64);
+        let held = Timestamp::from_unix(self.clock - 600 - rng.uniform(3600) as i64);
         let motion = rng.chance(0.7).then(|| sentence(rng, 5, 18));
         let result = rng.chance(0.9).then(|| {
             *rng.pick(&[

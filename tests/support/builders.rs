@@ -1,12 +1,13 @@
-//! Shared helpers of the trust/robustness tests (`mutation`, `forks`, `crash`, `concurrency`,
-//! `keys`): a deterministic ledger builder and a tiny deterministic PRNG.
-#![allow(dead_code)]
+//! Small deterministic ledgers for the trust/robustness tests (`mutation`, `forks`, `bulk`,
+//! `crash`), built through the store's append path.
 
 use coi_ledger::store::Store;
 use coi_ledger::{
     Between, Category, Data, Declaration, Matter, MemberId, Mitigation, NoConflict, Profile,
     Reaffirm, Retract, Scope, SecretKey, Timestamp, Whose, Withdraw,
 };
+
+use super::rng::Rng;
 
 /// A ledger built by [`build_ledger`]: its lines in file order and, for each line, its member
 /// (index into `members`) and seq.
@@ -58,26 +59,6 @@ pub fn seed(family: u8, i: usize) -> [u8; 32] {
     s[1] = i as u8;
     s[31] = 0xA5;
     s
-}
-
-/// SplitMix64: a small deterministic generator for choices and sampling.
-#[derive(Clone)]
-pub struct Rng(pub u64);
-
-impl Rng {
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
 }
 
 fn matter(s: &str) -> Matter {
@@ -215,37 +196,4 @@ pub fn kinds(l: &Ledger) -> std::collections::BTreeMap<String, usize> {
         *k.entry(e.kind().to_string()).or_insert(0) += 1;
     }
     k
-}
-
-/// `f(0..n)` on all cores with plain threads, results in index order.
-///
-/// Not rayon: `verify_stream` waits for its checker thread on a channel, so calling it from
-/// rayon worker threads can starve its own parallel checking (see `mutation.rs`,
-/// `verify_bytes_inside_a_rayon_pool_does_not_deadlock`).
-pub fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-    let next = AtomicUsize::new(0);
-    let out: Mutex<Vec<Option<T>>> = Mutex::new((0..n).map(|_| None).collect());
-    let workers = std::thread::available_parallelism()
-        .map(|p| p.get())
-        .unwrap_or(2)
-        .min(n.max(1));
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
-                    break;
-                }
-                let v = f(i);
-                out.lock().expect("lock")[i] = Some(v);
-            });
-        }
-    });
-    out.into_inner()
-        .expect("lock")
-        .into_iter()
-        .map(|v| v.expect("computed"))
-        .collect()
 }
