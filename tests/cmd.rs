@@ -31,6 +31,9 @@ fn output_with_backslashes_is_pinned_byte_for_byte() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&expected));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&expected)
+    );
     assert!(o.stderr.is_empty());
 }

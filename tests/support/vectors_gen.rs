@@ -456,7 +456,7 @@ fn with_sig(e: &Entry, f: impl FnOnce(&str) -> String) -> String {
 }
 
 /// An unknown-kind entry whose line is exactly `len` bytes (LF excluded).
-fn padded_line(chain: &Chain, time: i64, len: usize) -> String {
+fn padded_line(chain: &Chain<'_>, time: i64, len: usize) -> String {
     let data = |pad: usize| Data::Unknown {
         kind: "padding".into(),
         data: [("pad".to_string(), Value::String("x".repeat(pad)))]
