@@ -217,7 +217,6 @@ fn all_plain(w: u64) -> bool {
 pub(crate) struct LineParts<'a> {
     pub data: &'a str,
     pub key: [u8; 32],
-    pub key_hex: &'a str,
     pub kind: &'a str,
     pub member: [u8; 32],
     pub prev: [u8; 32],
@@ -264,7 +263,7 @@ pub(crate) fn split_entry_line(line: &str) -> Option<LineParts<'_>> {
     (v.peek() == Some(b'{') && v.value(2)).then_some(())?;
     let data = &line[data_start..v.i];
     v.literal(b",\"key\":\"").then_some(())?;
-    let (key, key_hex) = hex(&mut v, line)?;
+    let (key, _) = hex(&mut v, line)?;
     v.literal(b"\",\"kind\":\"").then_some(())?;
     let kind_start = v.i;
     while v
@@ -290,7 +289,6 @@ pub(crate) fn split_entry_line(line: &str) -> Option<LineParts<'_>> {
     Some(LineParts {
         data,
         key,
-        key_hex,
         kind,
         member,
         prev,

@@ -377,9 +377,7 @@ impl ChainVerifier {
             st.keys.push((1, e.key));
         }
         if let Data::KeyRotation(k) = &e.data {
-            if let Ok(new) = PublicKey::from_hex(&k.new_key) {
-                st.keys.push((e.seq + 1, new));
-            }
+            st.keys.push((e.seq + 1, k.new_key));
         }
         let prefix = e.id.prefix64();
         st.seen.push([

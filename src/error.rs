@@ -231,9 +231,6 @@ pub enum Error {
         /// The last entry's time.
         last: String,
     },
-    /// No entry with this id (or prefix) is known.
-    #[error("no entry {0} in the store")]
-    NotFound(String),
 
     // Store refusals
     //

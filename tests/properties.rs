@@ -215,6 +215,7 @@ fn json_value() -> impl Strategy<Value = Value> {
 /// What the data of a draft will be. A key rotation's proof depends on the signer and the
 /// envelope, so it is completed when the draft is built.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // test data, built a few hundred times
 enum DataGen {
     Ready(Data),
     Rotation { new_seed: [u8; 32] },
@@ -348,8 +349,8 @@ impl Case {
                     self.seq,
                 ));
                 Data::KeyRotation(KeyRotation {
-                    new_key: new.public().to_hex(),
-                    proof: proof.to_base64(),
+                    new_key: new.public(),
+                    proof,
                 })
             }
         };
@@ -628,8 +629,8 @@ impl Chain {
         self.push(
             time,
             Data::KeyRotation(KeyRotation {
-                new_key: new.public().to_hex(),
-                proof: proof.to_base64(),
+                new_key: new.public(),
+                proof,
             }),
             file,
         );

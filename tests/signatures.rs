@@ -345,27 +345,19 @@ fn weak_rotation_key_is_bad_key_everywhere() {
         &new.public(),
         seq,
     ));
-    let rotation = |new_key: String| Draft {
+    let rotation = |new_key: PublicKey| Draft {
         member,
         seq,
         prev: Hash32::from_bytes([9; 32]),
         time: time(),
-        data: Data::KeyRotation(KeyRotation {
-            new_key,
-            proof: proof.to_base64(),
-        }),
+        data: Data::KeyRotation(KeyRotation { new_key, proof }),
     };
-    let line = rotation(new.public().to_hex())
-        .sign(&sk)
-        .expect("sign")
-        .line;
+    let line = rotation(new.public()).sign(&sk).expect("sign").line;
     assert!(coi_ledger::Entry::parse_verified(&line).is_ok());
     for enc in all_small_order_encodings() {
         let weak = hex::encode(enc);
-        // The writer refuses to sign it.
-        let err = rotation(weak.clone())
-            .sign(&sk)
-            .expect_err("writer refuses a weak new_key");
+        // The writer cannot even hold it.
+        let err = PublicKey::from_hex(&weak).expect_err("writer refuses a weak new_key");
         assert_eq!(err.class, ErrorClass::BadKey);
         // A reader refuses a line that carries it.
         let bad = line.replacen(&new.public().to_hex(), &weak, 1);

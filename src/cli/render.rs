@@ -65,7 +65,7 @@ pub(super) fn summary(e: &Entry) -> String {
                 .map(|n| format!(": {}", quote(n)))
                 .unwrap_or_default()
         ),
-        Data::KeyRotation(k) => format!("rotates to key {}", &k.new_key[..16]),
+        Data::KeyRotation(k) => format!("rotates to key {}", &k.new_key.to_hex()[..16]),
         Data::Disclosure(d) => format!(
             "restricted details of {} for {} recipient(s)",
             d.target.fingerprint(),

@@ -107,13 +107,50 @@ pub struct Reaffirm {
     pub note: Option<String>,
 }
 
-/// `key-rotation` data (spec §6.9).
+/// `key-rotation` data (spec §6.9), checked: written as 64 lowercase hex characters and a
+/// base64 signature.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
+#[serde(try_from = "KeyRotationText", into = "KeyRotationText")]
 pub struct KeyRotation {
-    pub new_key: String,
-    pub proof: String,
+    /// The key that signs the member's entries from the next seq on.
+    pub new_key: PublicKey,
+    /// The new key's signature of [`key_accept_message`](crate::key_accept_message).
+    pub proof: Signature,
+}
+
+/// `key-rotation` data as written, before its fields are checked.
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "KeyRotation", deny_unknown_fields)]
+struct KeyRotationText {
+    new_key: String,
+    proof: String,
+}
+
+impl KeyRotationText {
+    /// Checks the fields with the spec's classes: `bad-key` for a weak or non-canonical
+    /// `new_key`, `bad-field` for one that is not hex and for a malformed `proof`.
+    fn check(self) -> Result<KeyRotation, FormatError> {
+        let new_key = PublicKey::from_hex(&self.new_key)?;
+        let proof = Signature::from_base64(&self.proof)
+            .map_err(|e| bad_field(format!("proof: {}", e.message)))?;
+        Ok(KeyRotation { new_key, proof })
+    }
+}
+
+impl TryFrom<KeyRotationText> for KeyRotation {
+    type Error = FormatError;
+    fn try_from(text: KeyRotationText) -> Result<Self, FormatError> {
+        text.check()
+    }
+}
+
+impl From<KeyRotation> for KeyRotationText {
+    fn from(k: KeyRotation) -> Self {
+        KeyRotationText {
+            new_key: k.new_key.to_hex(),
+            proof: k.proof.to_base64(),
+        }
+    }
 }
 
 /// `disclosure` data (spec §7).
@@ -413,7 +450,10 @@ impl Data {
             Kind::Withdraw => Data::Withdraw(de(kind, Value::Object(map))?),
             Kind::Retract => Data::Retract(de(kind, Value::Object(map))?),
             Kind::Reaffirm => Data::Reaffirm(de(kind, Value::Object(map))?),
-            Kind::KeyRotation => Data::KeyRotation(de(kind, Value::Object(map))?),
+            // Through the text form, so that a bad field keeps its class (`bad-key`).
+            Kind::KeyRotation => {
+                Data::KeyRotation(de::<KeyRotationText>(kind, Value::Object(map))?.check()?)
+            }
             Kind::Disclosure => Data::Disclosure(de(kind, Value::Object(map))?),
             Kind::Vote => Data::Vote(de(kind, Value::Object(map))?),
             Kind::Determination => Data::Determination(de(kind, Value::Object(map))?),
@@ -436,12 +476,8 @@ impl Data {
             Data::Withdraw(_) => Ok(()),
             Data::Retract(r) => text("reason", &r.reason, MAX_TEXT),
             Data::Reaffirm(r) => opt_text("note", &r.note, MAX_TEXT),
-            Data::KeyRotation(k) => {
-                PublicKey::from_hex(&k.new_key)?;
-                Signature::from_base64(&k.proof)
-                    .map_err(|e| bad_field(format!("proof: {}", e.message)))?;
-                Ok(())
-            }
+            // Both fields were checked when the value was made.
+            Data::KeyRotation(_) => Ok(()),
             Data::Disclosure(d) => {
                 if d.ciphertext.is_empty()
                     || d.ciphertext.len() > MAX_CIPHERTEXT

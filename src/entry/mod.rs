@@ -166,7 +166,7 @@ impl Entry {
         let data = Data::from_canonical_text(p.kind, p.data)?;
         let key = crate::keycache::public_key_from_bytes(&p.key).ok()?;
         if let Data::KeyRotation(k) = &data {
-            if k.new_key == p.key_hex {
+            if k.new_key == key {
                 return None;
             }
         }
@@ -293,7 +293,7 @@ impl Entry {
         if let Data::KeyRotation(k) = &data {
             // Checked with the envelope, not with the signatures: a malformed line is attributed
             // to no member (spec §5).
-            if k.new_key == key_hex {
+            if k.new_key == key {
                 return Err(bad_field("key-rotation: new_key equals the current key"));
             }
         }
@@ -351,11 +351,10 @@ impl Entry {
     pub fn verify_signatures(&self) -> Result<(), FormatError> {
         self.verify_signature()?;
         if let Data::KeyRotation(k) = &self.data {
-            let new = PublicKey::from_hex(&k.new_key)?;
-            let proof = Signature::from_base64(&k.proof)?;
+            let new = k.new_key;
             if !new.verify_strict(
                 &crate::keys::key_accept_message(&self.member, &self.key, &new, self.seq),
-                &proof,
+                &k.proof,
             ) {
                 return Err(FormatError::new(
                     ErrorClass::BadSignature,

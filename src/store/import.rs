@@ -269,7 +269,7 @@ impl Store {
         let unknown = verification
             .notices
             .iter()
-            .any(|n| n.class == "unknown-kind");
+            .any(|n| n.class == crate::chain::NoticeClass::UnknownKind);
         let refused = unknown.then(|| {
             "the file has entries of kinds this coi does not know; upgrade coi to import it"
                 .to_string()

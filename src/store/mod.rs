@@ -251,8 +251,8 @@ impl Store {
                     &m, &old_pub, &new_pub, seq,
                 ));
                 Data::KeyRotation(crate::entry::KeyRotation {
-                    new_key: new_pub.to_hex(),
-                    proof: proof.to_base64(),
+                    new_key: new_pub,
+                    proof,
                 })
             },
             Timestamp::now,
@@ -369,7 +369,7 @@ fn head_of(conn: &Connection, member: &MemberId) -> Result<Option<MemberHead>> {
 /// The member's head after entry `e`: current key, seq, id, time.
 fn head_after(e: &Entry) -> Result<(PublicKey, u64, EntryId, String)> {
     let key = match &e.data {
-        Data::KeyRotation(k) => PublicKey::from_hex(&k.new_key)?,
+        Data::KeyRotation(k) => k.new_key,
         _ => e.key,
     };
     Ok((key, e.seq, e.id, e.time.as_str().to_string()))

@@ -747,8 +747,8 @@ impl Planner {
                     mg.seq + 1,
                 ));
                 let data = Data::KeyRotation(coi_ledger::KeyRotation {
-                    new_key: new_public.to_hex(),
-                    proof: proof.to_base64(),
+                    new_key: new_public,
+                    proof,
                 });
                 (data, Some(Arc::new(new)))
             }

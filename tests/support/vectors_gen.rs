@@ -272,8 +272,8 @@ impl<'k> Chain<'k> {
         let e = self.push(
             time,
             Data::KeyRotation(KeyRotation {
-                new_key: new.public().to_hex(),
-                proof: proof.to_base64(),
+                new_key: new.public(),
+                proof,
             }),
         );
         self.key = new;
@@ -974,8 +974,8 @@ fn cases(k: &Keys) -> Vec<Case> {
             &c.draft(
                 1,
                 Data::KeyRotation(KeyRotation {
-                    new_key: k.alice.public().to_hex(),
-                    proof: proof.to_base64(),
+                    new_key: k.alice.public(),
+                    proof,
                 }),
             ),
             &k.alice,
@@ -1101,8 +1101,8 @@ fn cases(k: &Keys) -> Vec<Case> {
             &c.draft(
                 1,
                 Data::KeyRotation(KeyRotation {
-                    new_key: k.alice2.public().to_hex(),
-                    proof: proof.to_base64(),
+                    new_key: k.alice2.public(),
+                    proof,
                 }),
             ),
             &k.alice,
