@@ -1,5 +1,5 @@
 -- coi store schema, version 1 (PRAGMA user_version = 1).
--- Applied in one transaction by src/store.rs. Entries are kept exactly as their canonical lines;
+-- Applied in one transaction by src/store/mod.rs. Entries are kept exactly as their canonical lines;
 -- every other column and table is derived from them and can be rebuilt.
 
 -- Local settings: the home's own member id.

@@ -1,10 +1,10 @@
 -- coi store schema, version 2 (PRAGMA user_version = 2), applied after store-001.sql in one
--- transaction by src/store.rs.
+-- transaction by src/store/mod.rs.
 --
 -- Why: version 1 keyed every index by 32-byte blobs (entry ids, member ids), and inserting into
 -- those random-order indexes was most of SQLite's cost on a large import. Version 2 keeps the same
 -- facts with compact keys, and keeps every secondary index a named index that a bulk import may
--- drop and rebuild (src/store.rs, `Bulk`). Matters and live declarations are keyed tables (WITHOUT
+-- drop and rebuild (src/store/import.rs, `Bulk`). Matters and live declarations are keyed tables (WITHOUT
 -- ROWID, one B-tree each): an append touches fewer pages, and a bulk import inserts into them near
 -- a few hot places (one per matter, one per member):
 --   * members get a small integer number (`no`); entries, live declarations and matters refer to
