@@ -67,7 +67,7 @@ fn matter(s: &str) -> Matter {
 
 fn declaration(tag: u64, standing: bool) -> Declaration {
     Declaration {
-        between: if tag % 2 == 0 {
+        between: if tag.is_multiple_of(2) {
             Between::PersonalProfessional
         } else {
             Between::ProfessionalProfessional
