@@ -271,7 +271,7 @@ fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -456,7 +456,7 @@ fn bare_sample(path: &Path, entries: u64, max: usize) -> Result<Vec<Bare>, Strin
     let mut out = Vec::with_capacity(max.min(entries as usize));
     for (i, line) in r.lines().enumerate() {
         let line = line.map_err(|e| e.to_string())?;
-        if i as u64 % stride != 0 {
+        if !(i as u64).is_multiple_of(stride) {
             continue;
         }
         let e = Entry::parse(&line).map_err(|e| format!("line {}: {e:?}", i + 1))?;
@@ -874,7 +874,7 @@ fn pick_from_ledger(path: &Path, entries: u64) -> Result<Picks, String> {
     let (mut matters, mut members, mut declaration) = (Vec::new(), Vec::new(), None);
     for (i, line) in r.lines().enumerate() {
         let line = line.map_err(|e| e.to_string())?;
-        if i as u64 % stride != 0 {
+        if !(i as u64).is_multiple_of(stride) {
             continue;
         }
         let e = Entry::parse(&line).map_err(|e| format!("line {}: {e:?}", i + 1))?;
