@@ -8,7 +8,7 @@
 use crate::error::{ErrorClass, FormatError};
 use crate::text::is_forbidden;
 
-use super::{MAX_DEPTH, MAX_INTEGER, MAX_KEY_LEN};
+use super::{is_valid_key, MAX_DEPTH, MAX_INTEGER, MAX_KEY_LEN};
 
 /// The first fault of `text` in text order under the rules of spec §2 step 2, or `None` if the
 /// text is JSON of the allowed value types (it may still be non-canonical).
@@ -105,12 +105,7 @@ impl Scanner<'_> {
             }
             let start = self.i;
             let key = self.string()?;
-            if !(1..=MAX_KEY_LEN).contains(&key.len())
-                || !key.as_bytes()[0].is_ascii_lowercase()
-                || !key
-                    .bytes()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
-            {
+            if !is_valid_key(&key) {
                 return Err(FormatError::new(
                     ErrorClass::JsonSyntax,
                     format!(

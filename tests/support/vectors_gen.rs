@@ -700,6 +700,43 @@ fn cases(k: &Keys) -> Vec<Case> {
         ledger(&[l1, &edit_text(&a2, &k.alice, "\"seq\":", "\"seq\":\t")]),
         invalid(&[(2, ForbiddenCharacter)]),
     );
+    // Spec §2 step 2: the first fault in text order decides the class, whatever its kind.
+    add(
+        "forbidden-character-escape-before-syntax-error",
+        ledger(&[
+            l1,
+            &edit_text(&a2, &k.alice, "Acme Networks", "Acme\\u0000\\qNetworks"),
+        ]),
+        invalid(&[(2, ForbiddenCharacter)]),
+    );
+    add(
+        "json-syntax-before-forbidden-escape",
+        ledger(&[
+            l1,
+            &edit_text(&a2, &k.alice, "Acme Networks", "Acme\\q\\u0000Networks"),
+        ]),
+        invalid(&[(2, JsonSyntax)]),
+    );
+    // The value of a duplicated key is checked like any other: null there is json-syntax, not
+    // the duplicate's non-canonical.
+    add(
+        "json-syntax-null-in-duplicate-key",
+        ledger(&[
+            l1,
+            &edit_text(
+                &a2,
+                &k.alice,
+                "\"whose\":\"self\"",
+                "\"whose\":null,\"whose\":\"self\"",
+            ),
+        ]),
+        invalid(&[(2, JsonSyntax)]),
+    );
+    add(
+        "json-syntax-lone-surrogate",
+        ledger(&[l1, &edit_text(&a2, &k.alice, "Acme", "\\ud800cme")]),
+        invalid(&[(2, JsonSyntax)]),
+    );
     add(
         "non-canonical-whitespace",
         ledger(&[l1, &edit_text(&a2, &k.alice, "\"seq\":", "\"seq\": ")]),
