@@ -816,6 +816,64 @@ fn cases(k: &Keys) -> Vec<Case> {
         ]),
         invalid(&[(2, UnsupportedVersion)]),
     );
+    // Any `v` other than the integer 1 is unsupported-version, looked at before the line's keys.
+    for (name, v) in [
+        ("unsupported-version-string", json!("1")),
+        ("unsupported-version-true", json!(true)),
+        ("unsupported-version-object", json!({"major": 1})),
+    ] {
+        add(
+            name,
+            ledger(&[
+                l1,
+                &edit(&a2, &k.alice, |e| {
+                    e.insert("v".into(), v);
+                }),
+            ]),
+            invalid(&[(2, UnsupportedVersion)]),
+        );
+    }
+    {
+        let Value::Object(mut body) = serde_json::from_str::<Value>(a2.body()).unwrap_or_default()
+        else {
+            unreachable!()
+        };
+        body.insert("v".into(), json!(2));
+        let body = Value::Object(body);
+        add(
+            "unsupported-version-no-sig",
+            ledger(&[l1, &json!({ "entry": body }).to_string()]),
+            invalid(&[(2, UnsupportedVersion)]),
+        );
+        add(
+            "unsupported-version-extra-line-key",
+            ledger(&[
+                l1,
+                &json!({ "entry": body, "more": 1, "sig": a2.sig.to_base64() }).to_string(),
+            ]),
+            invalid(&[(2, UnsupportedVersion)]),
+        );
+        let Value::Object(mut no_v) = body else {
+            unreachable!()
+        };
+        no_v.remove("v");
+        add(
+            "bad-field-no-version",
+            ledger(&[
+                l1,
+                &json!({ "entry": no_v, "sig": a2.sig.to_base64() }).to_string(),
+            ]),
+            invalid(&[(2, BadField)]),
+        );
+        add(
+            "bad-field-no-entry",
+            ledger(&[
+                l1,
+                &json!({ "line": {"v": 1}, "sig": a2.sig.to_base64() }).to_string(),
+            ]),
+            invalid(&[(2, BadField)]),
+        );
+    }
     add(
         "bad-field",
         ledger(&[
