@@ -220,7 +220,25 @@ impl Entry {
                 "a line must be an object {\"entry\":...,\"sig\":...}",
             ));
         };
-        if top.len() != 2 || !top.contains_key("entry") || !top.contains_key("sig") {
+        // Version first (spec §4.2): `entry.v` is looked at before anything else about the line,
+        // its other keys included; nothing else about a line of another version is interpreted.
+        let Some(Value::Object(entry)) = top.get("entry") else {
+            return Err(bad_field("a line must have an `entry` object"));
+        };
+        match entry.get("v") {
+            Some(Value::Number(n)) if n.as_u64() == Some(FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(FormatError::new(
+                    ErrorClass::UnsupportedVersion,
+                    format!(
+                        "format version {} is not supported (this coi reads version 1)",
+                        crate::text::escape(&canon::encode(v))
+                    ),
+                ))
+            }
+            None => return Err(bad_field("entry: missing `v`")),
+        }
+        if top.len() != 2 || !top.contains_key("sig") {
             return Err(bad_field(
                 "a line must have exactly the keys `entry` and `sig`",
             ));
@@ -232,17 +250,6 @@ impl Entry {
         let Some(Value::Object(mut e)) = top.remove("entry") else {
             return Err(bad_field("`entry` must be an object"));
         };
-        // Version first: nothing else about a line of another version may be interpreted.
-        match e.get("v") {
-            Some(Value::Number(n)) if n.as_u64() == Some(FORMAT_VERSION) => {}
-            Some(Value::Number(n)) => {
-                return Err(FormatError::new(
-                    ErrorClass::UnsupportedVersion,
-                    format!("format version {n} is not supported (this coi reads version 1)"),
-                ))
-            }
-            _ => return Err(bad_field("entry: missing or non-integer `v`")),
-        }
         const KEYS: [&str; 8] = ["data", "key", "kind", "member", "prev", "seq", "time", "v"];
         if e.len() != KEYS.len() || !KEYS.iter().all(|k| e.contains_key(*k)) {
             let extra: Vec<&str> = e

@@ -700,6 +700,43 @@ fn cases(k: &Keys) -> Vec<Case> {
         ledger(&[l1, &edit_text(&a2, &k.alice, "\"seq\":", "\"seq\":\t")]),
         invalid(&[(2, ForbiddenCharacter)]),
     );
+    // Spec §2 step 2: the first fault in text order decides the class, whatever its kind.
+    add(
+        "forbidden-character-escape-before-syntax-error",
+        ledger(&[
+            l1,
+            &edit_text(&a2, &k.alice, "Acme Networks", "Acme\\u0000\\qNetworks"),
+        ]),
+        invalid(&[(2, ForbiddenCharacter)]),
+    );
+    add(
+        "json-syntax-before-forbidden-escape",
+        ledger(&[
+            l1,
+            &edit_text(&a2, &k.alice, "Acme Networks", "Acme\\q\\u0000Networks"),
+        ]),
+        invalid(&[(2, JsonSyntax)]),
+    );
+    // The value of a duplicated key is checked like any other: null there is json-syntax, not
+    // the duplicate's non-canonical.
+    add(
+        "json-syntax-null-in-duplicate-key",
+        ledger(&[
+            l1,
+            &edit_text(
+                &a2,
+                &k.alice,
+                "\"whose\":\"self\"",
+                "\"whose\":null,\"whose\":\"self\"",
+            ),
+        ]),
+        invalid(&[(2, JsonSyntax)]),
+    );
+    add(
+        "json-syntax-lone-surrogate",
+        ledger(&[l1, &edit_text(&a2, &k.alice, "Acme", "\\ud800cme")]),
+        invalid(&[(2, JsonSyntax)]),
+    );
     add(
         "non-canonical-whitespace",
         ledger(&[l1, &edit_text(&a2, &k.alice, "\"seq\":", "\"seq\": ")]),
@@ -779,6 +816,64 @@ fn cases(k: &Keys) -> Vec<Case> {
         ]),
         invalid(&[(2, UnsupportedVersion)]),
     );
+    // Any `v` other than the integer 1 is unsupported-version, looked at before the line's keys.
+    for (name, v) in [
+        ("unsupported-version-string", json!("1")),
+        ("unsupported-version-true", json!(true)),
+        ("unsupported-version-object", json!({"major": 1})),
+    ] {
+        add(
+            name,
+            ledger(&[
+                l1,
+                &edit(&a2, &k.alice, |e| {
+                    e.insert("v".into(), v);
+                }),
+            ]),
+            invalid(&[(2, UnsupportedVersion)]),
+        );
+    }
+    {
+        let Value::Object(mut body) = serde_json::from_str::<Value>(a2.body()).unwrap_or_default()
+        else {
+            unreachable!()
+        };
+        body.insert("v".into(), json!(2));
+        let body = Value::Object(body);
+        add(
+            "unsupported-version-no-sig",
+            ledger(&[l1, &json!({ "entry": body }).to_string()]),
+            invalid(&[(2, UnsupportedVersion)]),
+        );
+        add(
+            "unsupported-version-extra-line-key",
+            ledger(&[
+                l1,
+                &json!({ "entry": body, "more": 1, "sig": a2.sig.to_base64() }).to_string(),
+            ]),
+            invalid(&[(2, UnsupportedVersion)]),
+        );
+        let Value::Object(mut no_v) = body else {
+            unreachable!()
+        };
+        no_v.remove("v");
+        add(
+            "bad-field-no-version",
+            ledger(&[
+                l1,
+                &json!({ "entry": no_v, "sig": a2.sig.to_base64() }).to_string(),
+            ]),
+            invalid(&[(2, BadField)]),
+        );
+        add(
+            "bad-field-no-entry",
+            ledger(&[
+                l1,
+                &json!({ "line": {"v": 1}, "sig": a2.sig.to_base64() }).to_string(),
+            ]),
+            invalid(&[(2, BadField)]),
+        );
+    }
     add(
         "bad-field",
         ledger(&[

@@ -3,6 +3,8 @@
 //! A text is accepted only if it parses, obeys the value rules, and re-encodes to exactly the same
 //! bytes. Nothing here repairs input.
 
+mod scan;
+
 use serde_json::Value;
 
 use crate::error::{ErrorClass, FormatError};
@@ -17,10 +19,10 @@ pub const MAX_KEY_LEN: usize = 32;
 
 /// Parses `text` and checks that it is canonical JSON; returns the parsed value.
 ///
-/// Checks, in this order (the order fixes which class a line with several faults gets):
-/// forbidden characters anywhere in the raw text, JSON syntax, value rules (no null, no
-/// negative or fractional numbers, key syntax, depth, forbidden characters in decoded
-/// strings), then byte-exact canonical form.
+/// Checks, in the three steps of spec §2 (which fix the class of a text with several faults):
+/// forbidden characters anywhere in the raw text; then the first fault in text order of JSON
+/// syntax and the value rules (no null, no sign, fraction or exponent, integers at most
+/// 2^53 − 1, key syntax, depth, escapes of forbidden characters); then byte-exact canonical form.
 pub fn parse(text: &str) -> Result<Value, FormatError> {
     // Fast path: a text that passes the one-pass validator is accepted by every check below, and
     // serde_json gives the same value for it, so the checks below would only repeat the work. Any
@@ -314,9 +316,13 @@ fn parse_checked(text: &str) -> Result<Value, FormatError> {
             format!("forbidden character U+{:04X} at byte {}", c as u32, at + 1),
         ));
     }
+    if let Some(fault) = scan::first_fault(text) {
+        return Err(fault);
+    }
+    // The scanner found no fault, so the text is JSON of the allowed value types; serde_json only
+    // builds its value (a refusal here would be a disagreement between the two readers).
     let value: Value = serde_json::from_str(text)
         .map_err(|e| FormatError::new(ErrorClass::JsonSyntax, format!("not valid JSON: {e}")))?;
-    check_value(&value, 0)?;
     let encoded = encode(&value);
     if encoded.as_bytes() != text.as_bytes() {
         let at = encoded
@@ -334,56 +340,6 @@ fn parse_checked(text: &str) -> Result<Value, FormatError> {
         ));
     }
     Ok(value)
-}
-
-fn check_value(value: &Value, depth: usize) -> Result<(), FormatError> {
-    let syntax = |m: String| FormatError::new(ErrorClass::JsonSyntax, m);
-    match value {
-        Value::Null => Err(syntax("null is not allowed".into())),
-        Value::Bool(_) => Ok(()),
-        Value::Number(n) => match n.as_u64() {
-            Some(v) if v <= MAX_INTEGER => Ok(()),
-            Some(_) => Err(syntax(format!("integer larger than {MAX_INTEGER}"))),
-            None => Err(syntax(
-                "only non-negative integers are allowed (no sign, fraction or exponent)".into(),
-            )),
-        },
-        Value::String(s) => check_string(s),
-        Value::Array(items) => {
-            if depth >= MAX_DEPTH {
-                return Err(syntax(format!("nested deeper than {MAX_DEPTH}")));
-            }
-            items.iter().try_for_each(|v| check_value(v, depth + 1))
-        }
-        Value::Object(map) => {
-            if depth >= MAX_DEPTH {
-                return Err(syntax(format!("nested deeper than {MAX_DEPTH}")));
-            }
-            for (k, v) in map {
-                if !is_valid_key(k) {
-                    return Err(syntax(format!(
-                        "object key {} is not [a-z][a-z0-9_]* of at most {MAX_KEY_LEN} bytes",
-                        crate::text::quote(k)
-                    )));
-                }
-                check_value(v, depth + 1)?;
-            }
-            Ok(())
-        }
-    }
-}
-
-fn check_string(s: &str) -> Result<(), FormatError> {
-    match find_forbidden(s) {
-        Some((_, c)) => Err(FormatError::new(
-            ErrorClass::ForbiddenCharacter,
-            format!(
-                "a string contains the forbidden character U+{:04X}",
-                c as u32
-            ),
-        )),
-        None => Ok(()),
-    }
 }
 
 /// Whether `k` is an allowed object key: `[a-z][a-z0-9_]*`, at most 32 bytes.
