@@ -123,7 +123,14 @@ fn progress_bar(path: &PathBuf) -> Option<indicatif::ProgressBar> {
 pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
     let mut all_valid = true;
     let mut reports = Vec::new();
-    for path in &a.files {
+    // Spec §5.3: the files are one body; their accepted entries are compared across files.
+    let mut cross = coi_ledger::CrossFiles::new();
+    let mut names: Vec<String> = Vec::new();
+    for (index, path) in a.files.iter().enumerate() {
+        if index > 0 {
+            cross.next_file();
+        }
+        let found_before = cross.problems().len();
         let stdin = path.as_os_str() == "-";
         let reader: Box<dyn io::BufRead> = if stdin {
             Box::new(io::BufReader::with_capacity(1 << 20, io::stdin().lock()))
@@ -131,10 +138,14 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
             Box::new(open_input(path)?)
         };
         let bar = if stdin { None } else { progress_bar(path) };
-        let r = coi_ledger::verify_stream(
+        let mut r = coi_ledger::verify_stream_lines(
             reader,
             coi_ledger::VerifyOptions { threads: a.threads },
-            |_| Ok::<(), Error>(()),
+            |_| false,
+            |line, e| {
+                cross.accept(line, e);
+                Ok::<(), Error>(())
+            },
             |n| {
                 if let Some(b) = &bar {
                     b.set_position(n)
@@ -149,6 +160,21 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
         } else {
             path.display().to_string()
         };
+        for c in &cross.problems()[found_before..] {
+            let mut p = c.problem.clone();
+            if let (Some(f), Some(l)) = (c.other_file, p.other_line) {
+                let other = names.get(f).cloned().unwrap_or_default();
+                p.message = format!(
+                    "two different validly signed entries for seq {} ({} line {l}): the member's key signed conflicting histories",
+                    p.seq.unwrap_or(0),
+                    escape(&other)
+                );
+            }
+            let at = r.problems.partition_point(|q| q.line <= p.line);
+            r.problems.insert(at, p);
+            r.valid = false;
+        }
+        names.push(name.clone());
         all_valid &= r.valid;
         if !a.json {
             print_report(&name, &r)?;
