@@ -728,4 +728,9 @@ fn verify_compares_several_files() {
         "{}",
         r.stdout
     );
+    let j = dir.coi(&["verify", "--json", a, b]).code(1).json();
+    assert_eq!(j["problems"][0]["class"], "fork");
+    assert_eq!(j["problems"][0]["other_line"], 2);
+    assert_eq!(j["problems"][0]["other_file"], a);
+    assert_eq!(j["problems"][0]["file"], b);
 }

@@ -126,6 +126,7 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
     // Spec §5.3: the files are one body; their accepted entries are compared across files.
     let mut cross = coi_ledger::CrossFiles::new();
     let mut names: Vec<String> = Vec::new();
+    let mut cross_at: Vec<(usize, u64, Option<String>)> = Vec::new();
     for (index, path) in a.files.iter().enumerate() {
         if index > 0 {
             cross.next_file();
@@ -170,6 +171,7 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
                     escape(&other)
                 );
             }
+            cross_at.push((index, p.line, names.get(c.other_file.unwrap_or(0)).cloned()));
             let at = r.problems.partition_point(|q| q.line <= p.line);
             r.problems.insert(at, p);
             r.valid = false;
@@ -182,7 +184,17 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
         reports.push((name, r));
     }
     if a.json {
-        let files: Vec<Value> = reports.iter().map(|(n, r)| report_json(n, r)).collect();
+        let mut files: Vec<Value> = reports.iter().map(|(n, r)| report_json(n, r)).collect();
+        for (index, line, other) in &cross_at {
+            let Some(ps) = files[*index]["problems"].as_array_mut() else {
+                continue;
+            };
+            if let Some(p) = ps.iter_mut().find(|p| {
+                p["line"] == *line && p["class"] == "fork" && p.get("other_file").is_none()
+            }) {
+                p["other_file"] = other.clone().map_or(Value::Null, Value::String);
+            }
+        }
         let problems: Vec<Value> = files
             .iter()
             .flat_map(|f| f["problems"].as_array().cloned().unwrap_or_default())
