@@ -718,6 +718,11 @@ fn verify_compares_several_files() {
     std::fs::write(&b, format!("{}\n{}\n", lines[0], lines[2])).unwrap();
     let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
     dir.coi(&["verify", a, a]).ok();
+    // A longer chain in file 2 extends the reference chain: valid.
+    let short = dir.file("short.ledger");
+    std::fs::write(&short, format!("{}\n", lines[0])).unwrap();
+    dir.coi(&["verify", short.to_str().unwrap(), a]).ok();
+    dir.coi(&["verify", a, short.to_str().unwrap()]).ok();
     dir.coi(&["verify", a]).ok();
     dir.coi(&["verify", b]).ok();
     let r = dir.coi(&["verify", a, b]).code(1);
