@@ -210,8 +210,20 @@ pub fn verify_stream<R: BufRead, E: From<io::Error>>(
 pub fn verify_stream_known<R: BufRead, E: From<io::Error>>(
     reader: R,
     options: VerifyOptions,
-    mut known: impl FnMut(&[u8]) -> bool,
+    known: impl FnMut(&[u8]) -> bool,
     mut accept: impl FnMut(&Entry) -> Result<(), E>,
+    progress: impl FnMut(u64),
+) -> Result<Report, E> {
+    verify_stream_lines(reader, options, known, |_, e| accept(e), progress)
+}
+
+/// [`verify_stream_known`] whose `accept` is also told the line number of each accepted entry
+/// (what comparing several files needs, spec §5.3: see [`crate::CrossFiles`]).
+pub fn verify_stream_lines<R: BufRead, E: From<io::Error>>(
+    reader: R,
+    options: VerifyOptions,
+    mut known: impl FnMut(&[u8]) -> bool,
+    mut accept: impl FnMut(u64, &Entry) -> Result<(), E>,
     mut progress: impl FnMut(u64),
 ) -> Result<Report, E> {
     let threads = options
@@ -294,7 +306,7 @@ pub fn verify_stream_known<R: BufRead, E: From<io::Error>>(
             for (number, outcome) in checked.numbers.iter().zip(&checked.outcomes) {
                 if chain.push(*number, outcome) {
                     if let Ok(e) = outcome {
-                        accept(e)?;
+                        accept(*number, e)?;
                     }
                 }
             }

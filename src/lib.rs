@@ -37,6 +37,7 @@ pub mod home;
 mod keycache;
 mod keys;
 mod ledger;
+mod multi;
 pub mod store;
 mod text;
 
@@ -58,7 +59,8 @@ pub use keys::{
     key_accept_message, KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey, Signature,
 };
 pub use ledger::{
-    check_line, verify_bytes, verify_stream, verify_stream_known, LineReader, RawLine,
-    VerifyOptions,
+    check_line, verify_bytes, verify_stream, verify_stream_known, verify_stream_lines, LineReader,
+    RawLine, VerifyOptions,
 };
+pub use multi::{CrossFiles, CrossProblem};
 pub use text::is_forbidden;

@@ -701,3 +701,41 @@ fn rotate_key_keeps_the_member_id_and_recovers_an_interrupted_rotation() {
     h.coi(&["export", "-o", file.to_str().unwrap()]).ok();
     h.coi(&["verify", file.to_str().unwrap()]).ok();
 }
+
+/// Spec §5.3: files given together are one body; an entry of file 2 at a seq file 1 holds with
+/// another id is a `fork` on file 2's line, naming file 1's line; the same chain twice is valid.
+#[test]
+fn verify_compares_several_files() {
+    let dir = Home::init("Ada");
+    let fork = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/vectors/fork.ledger"),
+    )
+    .unwrap();
+    let lines: Vec<&str> = fork.lines().collect();
+    let a = dir.file("a.ledger");
+    let b = dir.file("b.ledger");
+    std::fs::write(&a, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+    std::fs::write(&b, format!("{}\n{}\n", lines[0], lines[2])).unwrap();
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    dir.coi(&["verify", a, a]).ok();
+    // A longer chain in file 2 extends the reference chain: valid.
+    let short = dir.file("short.ledger");
+    std::fs::write(&short, format!("{}\n", lines[0])).unwrap();
+    dir.coi(&["verify", short.to_str().unwrap(), a]).ok();
+    dir.coi(&["verify", a, short.to_str().unwrap()]).ok();
+    dir.coi(&["verify", a]).ok();
+    dir.coi(&["verify", b]).ok();
+    let r = dir.coi(&["verify", a, b]).code(1);
+    assert!(
+        r.stdout.contains("b.ledger:2: member ")
+            && r.stdout.contains("seq 2: fork: ")
+            && r.stdout.contains("a.ledger line 2)"),
+        "{}",
+        r.stdout
+    );
+    let j = dir.coi(&["verify", "--json", a, b]).code(1).json();
+    assert_eq!(j["problems"][0]["class"], "fork");
+    assert_eq!(j["problems"][0]["other_line"], 2);
+    assert_eq!(j["problems"][0]["other_file"], a);
+    assert_eq!(j["problems"][0]["file"], b);
+}

@@ -123,7 +123,15 @@ fn progress_bar(path: &PathBuf) -> Option<indicatif::ProgressBar> {
 pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
     let mut all_valid = true;
     let mut reports = Vec::new();
-    for path in &a.files {
+    // Spec §5.3: the files are one body; their accepted entries are compared across files.
+    let mut cross = coi_ledger::CrossFiles::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut cross_at: Vec<(usize, u64, Option<String>)> = Vec::new();
+    for (index, path) in a.files.iter().enumerate() {
+        if index > 0 {
+            cross.next_file();
+        }
+        let found_before = cross.problems().len();
         let stdin = path.as_os_str() == "-";
         let reader: Box<dyn io::BufRead> = if stdin {
             Box::new(io::BufReader::with_capacity(1 << 20, io::stdin().lock()))
@@ -131,10 +139,14 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
             Box::new(open_input(path)?)
         };
         let bar = if stdin { None } else { progress_bar(path) };
-        let r = coi_ledger::verify_stream(
+        let mut r = coi_ledger::verify_stream_lines(
             reader,
             coi_ledger::VerifyOptions { threads: a.threads },
-            |_| Ok::<(), Error>(()),
+            |_| false,
+            |line, e| {
+                cross.accept(line, e);
+                Ok::<(), Error>(())
+            },
             |n| {
                 if let Some(b) = &bar {
                     b.set_position(n)
@@ -149,6 +161,22 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
         } else {
             path.display().to_string()
         };
+        for c in &cross.problems()[found_before..] {
+            let mut p = c.problem.clone();
+            if let (Some(f), Some(l)) = (c.other_file, p.other_line) {
+                let other = names.get(f).cloned().unwrap_or_default();
+                p.message = format!(
+                    "two different validly signed entries for seq {} ({} line {l}): the member's key signed conflicting histories",
+                    p.seq.unwrap_or(0),
+                    escape(&other)
+                );
+            }
+            cross_at.push((index, p.line, names.get(c.other_file.unwrap_or(0)).cloned()));
+            let at = r.problems.partition_point(|q| q.line <= p.line);
+            r.problems.insert(at, p);
+            r.valid = false;
+        }
+        names.push(name.clone());
         all_valid &= r.valid;
         if !a.json {
             print_report(&name, &r)?;
@@ -156,7 +184,17 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
         reports.push((name, r));
     }
     if a.json {
-        let files: Vec<Value> = reports.iter().map(|(n, r)| report_json(n, r)).collect();
+        let mut files: Vec<Value> = reports.iter().map(|(n, r)| report_json(n, r)).collect();
+        for (index, line, other) in &cross_at {
+            let Some(ps) = files[*index]["problems"].as_array_mut() else {
+                continue;
+            };
+            if let Some(p) = ps.iter_mut().find(|p| {
+                p["line"] == *line && p["class"] == "fork" && p.get("other_file").is_none()
+            }) {
+                p["other_file"] = other.clone().map_or(Value::Null, Value::String);
+            }
+        }
         let problems: Vec<Value> = files
             .iter()
             .flat_map(|f| f["problems"].as_array().cloned().unwrap_or_default())

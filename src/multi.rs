@@ -1,0 +1,118 @@
+//! Several files verified together (spec §5.3): per member, a reference chain built in file
+//! order, against which each file's accepted entries are compared.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::chain::Problem;
+use crate::entry::Entry;
+use crate::error::ErrorClass;
+use crate::keys::MemberId;
+
+/// One entry of a reference chain: the first 16 bytes of its id, its file and its line
+/// (24 bytes).
+#[derive(Clone, Copy)]
+struct RefEntry {
+    id: [u8; 16],
+    file: u32,
+    line: u32,
+}
+
+/// A problem found by comparing files, located in file `file` (0-based, in the order given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrossProblem {
+    /// The file the problem is in (0-based index in the order the files were given).
+    pub file: usize,
+    /// The problem; its `other_line` is a line of file `other_file`.
+    pub problem: Problem,
+    /// The file of the reference entry named by `problem.other_line`.
+    pub other_file: Option<usize>,
+}
+
+/// Compares the accepted entries of several files (spec §5.3).
+///
+/// Feed each file's accepted entries with [`CrossFiles::accept`], file after file, calling
+/// [`CrossFiles::next_file`] before each file but the first.
+#[derive(Default)]
+pub struct CrossFiles {
+    chains: HashMap<MemberId, Vec<RefEntry>>,
+    /// Members whose chain in the current file already differed from the reference.
+    diverged: HashSet<MemberId>,
+    file: u32,
+    problems: Vec<CrossProblem>,
+}
+
+impl CrossFiles {
+    /// Nothing seen yet; the first file is file 0.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts the next file.
+    pub fn next_file(&mut self) {
+        self.file += 1;
+        self.diverged.clear();
+    }
+
+    /// The current file's index.
+    pub fn file(&self) -> usize {
+        self.file as usize
+    }
+
+    /// Compares an entry accepted at `line` of the current file with the reference chain;
+    /// returns the `fork` it makes, if any (also kept for [`CrossFiles::problems`]).
+    pub fn accept(&mut self, line: u64, e: &Entry) -> Option<&CrossProblem> {
+        if self.diverged.contains(&e.member) {
+            return None;
+        }
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&e.id.as_bytes()[..16]);
+        let chain = self.chains.entry(e.member).or_default();
+        let index = usize::try_from(e.seq.saturating_sub(1)).unwrap_or(usize::MAX);
+        let line32 = u32::try_from(line).unwrap_or(u32::MAX);
+        match chain.get(index) {
+            None => {
+                if index == chain.len() {
+                    chain.push(RefEntry {
+                        id,
+                        file: self.file,
+                        line: line32,
+                    });
+                }
+                None
+            }
+            Some(r) if r.id == id => None,
+            Some(r) => {
+                let r = *r;
+                self.diverged.insert(e.member);
+                self.problems.push(CrossProblem {
+                    file: self.file as usize,
+                    problem: Problem {
+                        line,
+                        member: Some(e.member),
+                        seq: Some(e.seq),
+                        class: ErrorClass::Fork,
+                        message: format!(
+                            "two different validly signed entries for seq {} (the other is in file {} at line {}): the member's key signed conflicting histories",
+                            e.seq,
+                            r.file + 1,
+                            r.line
+                        ),
+                        other_line: Some(u64::from(r.line)),
+                    },
+                    other_file: Some(r.file as usize),
+                });
+                self.problems.last()
+            }
+        }
+    }
+
+    /// The problems found so far, in the order found.
+    pub fn problems(&self) -> &[CrossProblem] {
+        &self.problems
+    }
+
+    /// Ends the comparison and gives its problems.
+    pub fn finish(self) -> Vec<CrossProblem> {
+        self.problems
+    }
+}
