@@ -246,7 +246,7 @@ impl ChainVerifier {
                     // nothing after it can link to it.
                     st.broken = true;
                 }
-                self.problems.push(Problem {
+                self.report_problem(Problem {
                     line: line_no,
                     member: e.member,
                     seq: e.seq,
@@ -295,7 +295,7 @@ impl ChainVerifier {
             } else {
                 problem(ErrorClass::WrongKey, format!("a second entry for seq {} (the first is at line {other}) is signed with a key that is not the member's", e.seq), Some(other as u64))
             };
-            self.problems.push(p);
+            self.report_problem(p);
             return false;
         }
         let fail = if e.seq > st.next_seq {
@@ -349,13 +349,15 @@ impl ChainVerifier {
         };
         if let Some((class, message)) = fail {
             st.broken = true;
-            self.problems.push(problem(class, message, None));
+            let p = problem(class, message, None);
+            self.report_problem(p);
             return false;
         }
         // Accepted: advance the chain.
         if let Some(t) = e.data.own_target() {
             st.live.remove(t);
         }
+        let mut notice = None;
         match &e.data {
             Data::Declaration(_) | Data::Amend { .. } => {
                 st.live.insert(e.id);
@@ -364,7 +366,7 @@ impl ChainVerifier {
                 }
             }
             Data::Profile(p) => st.name = Some(p.name.clone()),
-            Data::Unknown { kind, .. } => self.notices.push(Notice {
+            Data::Unknown { kind, .. } => notice = Some(Notice {
                 line: line_no,
                 member: e.member,
                 seq: e.seq,
@@ -390,7 +392,20 @@ impl ChainVerifier {
         st.last_time = Some(e.time);
         st.entries += 1;
         self.entries += 1;
+        if let Some(n) = notice {
+            self.report_notice(n);
+        }
         true
+    }
+
+    /// Records a problem: every problem found goes through here.
+    fn report_problem(&mut self, p: Problem) {
+        self.problems.push(p);
+    }
+
+    /// Records a notice: every notice goes through here.
+    fn report_notice(&mut self, n: Notice) {
+        self.notices.push(n);
     }
 
     /// Whether no problem has been found so far.
@@ -400,7 +415,7 @@ impl ChainVerifier {
 
     /// Adds a problem found outside the chain rules (e.g. a file-level byte problem).
     pub fn add_problem(&mut self, p: Problem) {
-        self.problems.push(p);
+        self.report_problem(p);
     }
 
     /// Ends verification and produces the report.
