@@ -198,8 +198,9 @@ impl MemberState {
     }
 }
 
-/// Why a reference of `data` does not resolve in the member's chain (spec §6.2, §7), if it does not.
-fn unresolved_reference(data: &Data, st: &MemberState) -> Option<String> {
+/// Why a reference of `data`, an entry of `member`, does not resolve in the member's chain (spec
+/// §6.2, §7), or names the member's own declaration where another member's is meant (§8.2).
+fn unresolved_reference(member: &MemberId, data: &Data, st: &MemberState) -> Option<String> {
     if let Some(target) = data.own_target().filter(|t| !st.live.contains(*t)) {
         return Some(format!(
             "target {} is not a live declaration of this member earlier in the chain",
@@ -207,6 +208,9 @@ fn unresolved_reference(data: &Data, st: &MemberState) -> Option<String> {
         ));
     }
     match data {
+        Data::Determination(d) if d.member == *member => Some(
+            "a determination is about another member's declaration, not the recorder's own".into(),
+        ),
         Data::Disclosure(d) if !st.sealed.contains(&d.target) => Some(format!(
             "disclosure target {} is not a declaration of this member with sealed fields earlier in the chain",
             d.target.fingerprint()
@@ -345,7 +349,7 @@ impl ChainVerifier {
                 ),
             ))
         } else {
-            unresolved_reference(&e.data, st).map(|m| (ErrorClass::BadReference, m))
+            unresolved_reference(&e.member, &e.data, st).map(|m| (ErrorClass::BadReference, m))
         };
         if let Some((class, message)) = fail {
             st.broken = true;

@@ -18,7 +18,7 @@ use crate::keys::{MemberId, PublicKey, Signature};
 /// Most matters in one list.
 pub const MAX_MATTERS: usize = 64;
 /// Most heads, participants or recipients in one list.
-pub const MAX_HEADS: usize = 4096;
+pub const MAX_HEADS: usize = 200;
 /// Most recipients of a disclosure.
 pub const MAX_RECIPIENTS: usize = 64;
 /// Longest disclosure ciphertext (base64 characters).
@@ -164,8 +164,7 @@ pub struct Disclosure {
 }
 
 /// A chain head (spec §8).
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 #[allow(missing_docs)]
 pub struct Head {
     pub id: EntryId,
@@ -174,14 +173,69 @@ pub struct Head {
 }
 
 /// One member's participation in a vote (spec §8.1).
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 #[allow(missing_docs)]
 pub struct Participation {
     pub member: MemberId,
     pub presence: Presence,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote: Option<Ballot>,
+}
+
+/// Decodes `T` from a JSON object only. A derived struct deserializer also takes a JSON array
+/// (its fields in order), which the spec does not allow (`bad-field`): this visitor offers serde
+/// nothing but `visit_map`.
+fn object_only<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    struct ObjectOnly<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for ObjectOnly<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(ObjectOnly(std::marker::PhantomData))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeadFields {
+    id: EntryId,
+    member: MemberId,
+    seq: u64,
+}
+
+impl<'de> Deserialize<'de> for Head {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let HeadFields { id, member, seq } = object_only(d)?;
+        Ok(Head { id, member, seq })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParticipationFields {
+    member: MemberId,
+    presence: Presence,
+    #[serde(default)]
+    vote: Option<Ballot>,
+}
+
+impl<'de> Deserialize<'de> for Participation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let ParticipationFields {
+            member,
+            presence,
+            vote,
+        } = object_only(d)?;
+        Ok(Participation {
+            member,
+            presence,
+            vote,
+        })
+    }
 }
 
 /// `vote` data (spec §8.1).
@@ -582,6 +636,47 @@ fn is_valid_kind(k: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Spec §6, §8: every struct-typed field of every kind is an object; the same field written
+    /// as a JSON array (its values in field order, which a derived deserializer would take) is
+    /// `bad-field` on both decoding paths. So is every kind's whole `data` as an array.
+    #[test]
+    fn struct_fields_given_as_arrays_are_bad_field() {
+        let hex = |b: u8| "0".repeat(63) + &b.to_string();
+        let head = serde_json::json!({"id": hex(1), "member": hex(2), "seq": 1});
+        let head_arr = serde_json::json!([hex(1), hex(2), 1]);
+        let part = serde_json::json!({"member": hex(2), "presence": "present", "vote": "yes"});
+        let part_arr = serde_json::json!([hex(2), "present", "yes"]);
+        let vote = |h: &Value, p: &Value| {
+            serde_json::json!({"heads": [h], "held": "2026-12-01T10:00:00Z", "matter": "m",
+                "participation": [p]})
+        };
+        let cases = [
+            ("vote", vote(&head, &part), true),
+            ("vote", vote(&head_arr, &part), false),
+            ("vote", vote(&head, &part_arr), false),
+            ("witness", serde_json::json!({ "heads": [head] }), true),
+            ("witness", serde_json::json!({ "heads": [head_arr] }), false),
+        ];
+        for (kind, data, ok) in cases {
+            let text = data.to_string();
+            assert_eq!(Data::from_value(kind, data.clone()).is_ok(), ok, "{text}");
+            assert_eq!(
+                Data::from_canonical_text(kind, &text).is_some(),
+                ok,
+                "{text}"
+            );
+            if !ok {
+                let e = Data::from_value(kind, data).expect_err("refused");
+                assert_eq!(e.class, crate::error::ErrorClass::BadField, "{text}");
+            }
+        }
+        for kind in Kind::ALL {
+            let e = Data::from_value(kind.as_str(), serde_json::json!([])).expect_err("an array");
+            assert_eq!(e.class, crate::error::ErrorClass::BadField, "{kind}");
+            assert!(Data::from_canonical_text(kind.as_str(), "[]").is_none());
+        }
+    }
 
     /// Every defined kind's name is of the kind syntax, names it back, and is decoded as that
     /// kind (never as an unknown one); other names of the syntax are unknown and carried.

@@ -26,7 +26,7 @@ use crate::keys::{MemberId, PublicKey, SecretKey, Signature, SIGNATURE_B64_LEN};
 /// The format version this crate reads and writes.
 pub const FORMAT_VERSION: u64 = 1;
 /// Longest line, LF excluded (spec §9).
-pub const MAX_LINE_LEN: usize = 65_536;
+pub const MAX_LINE_LEN: usize = 65_535;
 const LINE_PREFIX: &str = "{\"entry\":";
 const SIG_INFIX: &str = ",\"sig\":\"";
 const LINE_SUFFIX: &str = "\"}";

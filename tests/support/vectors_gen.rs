@@ -536,7 +536,7 @@ fn cases(k: &Keys) -> Vec<Case> {
     {
         let mut c = Chain::new(&k.alice);
         let e1 = c.push(0, profile("Ada Lovelace"));
-        let long = padded_line(&c, 1, 65_536);
+        let long = padded_line(&c, 1, 65_535);
         add(
             "valid-line-max-length",
             ledger(&[&e1.line, &long]),
@@ -616,7 +616,7 @@ fn cases(k: &Keys) -> Vec<Case> {
             next: 2,
             head: a1.id,
         };
-        let long = padded_line(&c, 1, 65_537);
+        let long = padded_line(&c, 1, 65_536);
         add(
             "line-too-long",
             ledger(&[l1, &long]),
@@ -1425,6 +1425,80 @@ fn cases(k: &Keys) -> Vec<Case> {
             "bad-reference-disclosure-unsealed",
             ledger(&[l1, l2, &d.line]),
             invalid(&[(3, BadReference)]),
+        );
+
+        // Spec §8.2: a determination is about another member's declaration.
+        let own = sign(
+            &a.at(3, a2.id).draft(
+                2,
+                Data::Determination(Determination {
+                    declaration: a2.id,
+                    matter: None,
+                    member: a.member,
+                    note: None,
+                    outcome: Outcome::NoConflict,
+                }),
+            ),
+            &k.alice,
+        );
+        add(
+            "bad-reference-determination-own",
+            ledger(&[l1, l2, &own.line]),
+            invalid(&[(3, BadReference)]),
+        );
+
+        // Spec §8, §9: at most 200 heads; a head or a participation given as an array is not
+        // the object the schema names (`bad-field`).
+        let heads = |n: usize| -> Vec<Head> {
+            let mut v: Vec<Head> = (0..n)
+                .map(|i| Head {
+                    id: Hash32::with_context(
+                        "coi-ledger/v1/entry-id",
+                        &[&(i as u64).to_be_bytes()],
+                    ),
+                    member: Hash32::with_context(
+                        "coi-ledger/v1/member-id",
+                        &[&(i as u64).to_be_bytes()],
+                    ),
+                    seq: 1,
+                })
+                .collect();
+            v.sort_by_key(|h| h.member);
+            v
+        };
+        let w200 = sign(
+            &a.at(3, a2.id)
+                .draft(2, Data::Witness(Witness { heads: heads(200) })),
+            &k.alice,
+        );
+        add(
+            "valid-witness-200-heads",
+            ledger(&[l1, l2, &w200.line]),
+            valid(),
+        );
+        let w201 = edit(&w200, &k.alice, |e| {
+            let extra = serde_json::to_value(Head {
+                id: Hash32::ZERO,
+                member: Hash32::from_bytes([0xff; 32]),
+                seq: 1,
+            })
+            .expect("a head encodes");
+            data(e)["heads"].as_array_mut().expect("heads").push(extra);
+        });
+        add(
+            "bad-field-witness-201-heads",
+            ledger(&[l1, l2, &w201]),
+            invalid(&[(3, BadField)]),
+        );
+        let w_array = edit(&w200, &k.alice, |e| {
+            let h = &mut data(e)["heads"][0];
+            let (id, member, seq) = (h["id"].clone(), h["member"].clone(), h["seq"].clone());
+            *h = Value::Array(vec![id, member, seq]);
+        });
+        add(
+            "bad-field-head-as-array",
+            ledger(&[l1, l2, &w_array]),
+            invalid(&[(3, BadField)]),
         );
     }
     add(
