@@ -54,11 +54,13 @@ pub enum ErrorClass {
     DuplicateEntry,
     /// Two different validly signed entries with the same member and `seq`.
     Fork,
+    /// A head in a `vote` or `witness` contradicts the chain in the files (spec §5.4).
+    BadHead,
 }
 
 impl ErrorClass {
     /// Every class, in the order of the spec's table.
-    pub const ALL: [ErrorClass; 22] = [
+    pub const ALL: [ErrorClass; 23] = [
         ErrorClass::InvalidUtf8,
         ErrorClass::Bom,
         ErrorClass::NulByte,
@@ -81,6 +83,7 @@ impl ErrorClass {
         ErrorClass::BadReference,
         ErrorClass::DuplicateEntry,
         ErrorClass::Fork,
+        ErrorClass::BadHead,
     ];
 
     /// The class's name in the spec, e.g. `bad-signature`.
@@ -108,6 +111,7 @@ impl ErrorClass {
             ErrorClass::BadReference => "bad-reference",
             ErrorClass::DuplicateEntry => "duplicate-entry",
             ErrorClass::Fork => "fork",
+            ErrorClass::BadHead => "bad-head",
         }
     }
 

@@ -55,16 +55,33 @@ pub struct Case {
     pub expect: Expect,
 }
 
+/// One case of several files verified together (spec §5.3, §11): `NAME.1.ledger`, `NAME.2.ledger`,
+/// … and one `NAME.expect`, whose places are written `F:LINE`.
+pub struct SetCase {
+    /// The case's name.
+    pub name: &'static str,
+    /// The files, in the order they are given to the verifier.
+    pub files: Vec<Vec<u8>>,
+    /// The `.expect` text.
+    pub expect: String,
+}
+
 /// Every file of `schema/vectors/`, by file name, in a fixed order.
 pub fn files() -> Vec<(String, Vec<u8>)> {
     let keys = Keys::new();
     let mut out = vec![("keys.txt".to_string(), keys.listing().into_bytes())];
-    for case in cases(&keys) {
+    for case in cases(&keys).into_iter().chain(head_cases(&keys)) {
         out.push((format!("{}.ledger", case.name), case.ledger));
         out.push((
             format!("{}.expect", case.name),
             case.expect.render().into_bytes(),
         ));
+    }
+    for case in set_cases(&keys) {
+        for (i, f) in case.files.into_iter().enumerate() {
+            out.push((format!("{}.{}.ledger", case.name, i + 1), f));
+        }
+        out.push((format!("{}.expect", case.name), case.expect.into_bytes()));
     }
     out
 }
@@ -1790,4 +1807,176 @@ fn three_members(k: &Keys) -> Vec<u8> {
     ));
     let text: Vec<&str> = lines.iter().map(|e| e.line.as_str()).collect();
     ledger(&text)
+}
+
+/// A witness by carol naming `heads` (sorted by member, as the schema wants).
+fn witness_of(c: &mut Chain<'_>, time: i64, mut heads: Vec<Head>) -> Entry {
+    heads.sort_by_key(|h| h.member);
+    c.push(time, Data::Witness(Witness { heads }))
+}
+
+/// Heads checked against the chains of one file (spec §5.4).
+fn head_cases(k: &Keys) -> Vec<Case> {
+    use ErrorClass::*;
+    let mut out = Vec::new();
+    let mut add = |name: &'static str, ledger: Vec<u8>, expect: Expect| {
+        out.push(Case {
+            name,
+            ledger,
+            expect,
+        })
+    };
+    let mut a = Chain::new(&k.alice);
+    let a1 = a.push(0, profile("Ada Lovelace"));
+    let h1 = a.head();
+    let a2 = a.push(1, specific("Acme Networks"));
+    let h2 = a.head();
+    let a3 = a.push(2, Data::Reaffirm(Reaffirm::default()));
+    let h3 = a.head();
+    let wrong = |h: &Head, id: EntryId| Head { id, ..h.clone() };
+    let nobody = Head {
+        id: Hash32::with_context("coi-ledger/v1/entry-id", &[b"elsewhere"]),
+        member: k.dave.public().member_id(),
+        seq: 4,
+    };
+    {
+        // Heads that name the entries the file holds, before or after the witness's line, and a
+        // member whose chain is not in the file at all (not judged).
+        let mut b = Chain::new(&k.bob);
+        let b1 = b.push(0, profile("Bob"));
+        let mut c = Chain::new(&k.carol);
+        let w = witness_of(&mut c, 3, vec![b.head(), h3.clone(), nobody.clone()]);
+        add(
+            "valid-heads-agree",
+            ledger(&[&a1.line, &b1.line, &w.line, &a2.line, &a3.line]),
+            valid(),
+        );
+    }
+    {
+        // The head names alice's seq 2 with the id of her seq 1: contradicted by line 2.
+        let mut c = Chain::new(&k.carol);
+        let w = witness_of(&mut c, 3, vec![wrong(&h2, a1.id)]);
+        add(
+            "bad-head-other-id",
+            ledger(&[&a1.line, &a2.line, &w.line]),
+            invalid_other(3, BadHead, 2),
+        );
+        // The same head before the file reaches alice's seq 2: judged at line 3, reported then.
+        add(
+            "bad-head-other-id-later-line",
+            ledger(&[&a1.line, &w.line, &a2.line, &a3.line]),
+            invalid_other(2, BadHead, 3),
+        );
+    }
+    {
+        // The file's chain for alice ends at seq 2; the head names seq 3: reported after the
+        // last line, after the problems found on the way.
+        let mut c = Chain::new(&k.carol);
+        let w = witness_of(&mut c, 3, vec![h3.clone()]);
+        let mut b = Chain::new(&k.bob);
+        let b1 = b.push(0, profile("Bob"));
+        let b1_again = edit_text(&b1, &k.bob, "\"Bob\"", "\"Robert\"");
+        add(
+            "bad-head-beyond-end",
+            ledger(&[&a1.line, &w.line, &a2.line, &b1.line, &b1_again]),
+            Expect {
+                valid: false,
+                problems: vec![(5, Fork, Some(4)), (2, BadHead, None)],
+                notices: vec![],
+            },
+        );
+        // Alice's chain stops at line 2 (a bad signature): a head beyond its end is not judged,
+        // since the file is invalid anyway and her chain may go on elsewhere.
+        let bad_a2 = with_sig(&a2, |_| k.mallory.sign(b"not this").to_base64());
+        add(
+            "bad-signature-then-head-beyond-end",
+            ledger(&[&a1.line, &bad_a2, &w.line, &a3.line]),
+            invalid(&[(2, BadSignature)]),
+        );
+    }
+    {
+        // A vote commits to heads the same way.
+        let mut c = Chain::new(&k.carol);
+        let mut heads = vec![wrong(&h1, a2.id)];
+        heads.sort_by_key(|h| h.member);
+        let vote = c.push(
+            3,
+            Data::Vote(Vote {
+                heads,
+                held: t(3),
+                matter: Matter::parse("board-2026-01/item-3").expect("a vector's matter is valid"),
+                motion: None,
+                participation: vec![Participation {
+                    member: a.member,
+                    presence: Presence::Present,
+                    vote: Some(Ballot::Recused),
+                }],
+                result: Some(VoteResult::Carried),
+            }),
+        );
+        add(
+            "bad-head-in-vote",
+            ledger(&[&a1.line, &a2.line, &vote.line]),
+            invalid_other(3, BadHead, 1),
+        );
+    }
+    out
+}
+
+/// Several files verified together (spec §5.3, §5.4).
+fn set_cases(k: &Keys) -> Vec<SetCase> {
+    let mut out = Vec::new();
+    let mut add = |name: &'static str, files: Vec<Vec<u8>>, expect: &str| {
+        out.push(SetCase {
+            name,
+            files,
+            expect: expect.to_string(),
+        })
+    };
+    let mut a = Chain::new(&k.alice);
+    let a1 = a.push(0, profile("Ada Lovelace"));
+    let base = a.at(2, a1.id);
+    let a2 = a.push(1, specific("Acme Networks"));
+    let h2 = a.head();
+    let a3 = a.push(2, Data::Reaffirm(Reaffirm::default()));
+    // Another seq 2 signed by alice's key: the other side of a fork.
+    let mut other = base;
+    let b2 = other.push(1, specific("Initech"));
+    let b3 = other.push(2, Data::Reaffirm(Reaffirm::default()));
+    add(
+        "valid-set-one-chain-in-two-files",
+        vec![ledger(&[&a1.line]), ledger(&[&a1.line, &a2.line, &a3.line])],
+        "valid\n",
+    );
+    add(
+        "fork-set-two-files",
+        vec![
+            ledger(&[&a1.line, &a2.line, &a3.line]),
+            ledger(&[&a1.line, &b2.line, &b3.line]),
+        ],
+        "invalid\n2:2 fork 1:2\n",
+    );
+    {
+        // File 1 holds the witness and alice's seq 1; file 2 carries her chain on.
+        let mut c = Chain::new(&k.carol);
+        let w = witness_of(&mut c, 3, vec![h2.clone()]);
+        add(
+            "valid-set-head-in-a-later-file",
+            vec![ledger(&[&a1.line, &w.line]), ledger(&[&a1.line, &a2.line])],
+            "valid\n",
+        );
+        // File 2 carries the other side of a fork: the head in file 1 is contradicted.
+        add(
+            "bad-head-set-contradicted-by-a-later-file",
+            vec![ledger(&[&a1.line, &w.line]), ledger(&[&a1.line, &b2.line])],
+            "invalid\n1:2 bad-head 2:2\n",
+        );
+        // No file reaches seq 2: reported after the last file.
+        add(
+            "bad-head-set-beyond-every-file",
+            vec![ledger(&[&a1.line, &w.line]), ledger(&[&a1.line])],
+            "invalid\n1:2 bad-head\n",
+        );
+    }
+    out
 }
