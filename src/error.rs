@@ -358,6 +358,10 @@ pub enum Damage {
     /// Following a live declaration's amendments back never reaches the original.
     #[error("amendment chain does not end")]
     EndlessAmendments,
+    /// Stored entries name targets (of amendments, withdrawals, retractions) the store does not
+    /// hold, or hold as another member's.
+    #[error("{0} stored entries name a target the store does not hold")]
+    Orphans(u64),
     /// The target of an entry being stored, which verified, is not held.
     #[error("target {} of a verified entry is not held", .0.fingerprint())]
     TargetNotHeld(Hash32),

@@ -277,60 +277,8 @@ fn contradicted(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entry::{Draft, Profile, Timestamp, Witness};
-    use crate::keys::SecretKey;
-
-    /// A member's chain of signed entries, built one by one.
-    struct Chain {
-        key: SecretKey,
-        member: MemberId,
-        entries: Vec<Entry>,
-    }
-
-    impl Chain {
-        fn new(seed: u8) -> Self {
-            let key = SecretKey::from_seed(&[seed; 32]);
-            let member = key.public().member_id();
-            Chain {
-                key,
-                member,
-                entries: Vec::new(),
-            }
-        }
-
-        fn push(&mut self, data: Data) -> Entry {
-            let draft = Draft {
-                member: self.member,
-                seq: self.entries.len() as u64 + 1,
-                prev: self.entries.last().map_or(EntryId::ZERO, |e| e.id),
-                time: Timestamp::parse("2026-01-01T00:00:00Z").expect("a time"),
-                data,
-            };
-            let e = draft.sign(&self.key).expect("a well-formed draft");
-            self.entries.push(e.clone());
-            e
-        }
-
-        fn none(&mut self) -> Entry {
-            self.named("A")
-        }
-
-        fn named(&mut self, name: &str) -> Entry {
-            self.push(Data::Profile(Profile {
-                affiliation: None,
-                capacity: None,
-                name: name.into(),
-            }))
-        }
-
-        fn head(&self, seq: u64) -> Head {
-            Head {
-                id: self.entries[seq as usize - 1].id,
-                member: self.member,
-                seq,
-            }
-        }
-    }
+    use crate::entry::Witness;
+    use crate::testutil::Chain;
 
     fn witness(heads: Vec<Head>) -> Data {
         Data::Witness(Witness { heads })
