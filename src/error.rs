@@ -263,7 +263,7 @@ pub enum Error {
         target: Hash32,
     },
     /// Text given as an entry id that is not one or a prefix of one.
-    #[error("\"{text}\" is not an entry id: give at least 8 lowercase hex characters of it")]
+    #[error("\"{text}\" is not an entry id: give its id, its fingerprint, or at least 8 hex characters of either")]
     NotAnEntryId {
         /// The text (without surrounding blanks), escaped.
         text: String,
@@ -287,7 +287,7 @@ pub enum Error {
         text: String,
     },
     /// More than one entry starts with this prefix.
-    #[error("{prefix} matches more than one entry; give more characters")]
+    #[error("{prefix} matches more than one entry (among them {}); give more characters", fingerprints(.candidates))]
     AmbiguousEntry {
         /// The prefix (lowercase hex).
         prefix: String,
@@ -295,7 +295,7 @@ pub enum Error {
         candidates: Vec<Hash32>,
     },
     /// More than one member's id starts with this prefix.
-    #[error("{text} matches several members; give more characters")]
+    #[error("{text} matches several members (among them {}); give more characters", fingerprints(.candidates))]
     AmbiguousMember {
         /// The text as given, escaped.
         text: String,
@@ -365,6 +365,14 @@ pub enum Damage {
     /// The target of an entry being stored, which verified, is not held.
     #[error("target {} of a verified entry is not held", .0.fingerprint())]
     TargetNotHeld(Hash32),
+}
+
+/// Ids as people read them, for messages that list candidates.
+fn fingerprints(ids: &[Hash32]) -> String {
+    ids.iter()
+        .map(Hash32::fingerprint)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The library's result type.

@@ -235,3 +235,24 @@ fn a_long_amendment_history_does_not_break_conflicts() {
     assert_eq!(long["replaces"].as_array().unwrap().len() as u64, n - 1);
     eprintln!("conflicts over {n} amendments: {:?}", started.elapsed());
 }
+
+#[test]
+fn ids_are_accepted_in_every_form_they_are_printed() {
+    let h = Home::init("Ada");
+    let d = h.coi(&declare(&["--standing"])).ok().id();
+    let fingerprint = format!("{}-{}-{}-{}", &d[..4], &d[4..8], &d[8..12], &d[12..16]);
+    for form in [
+        d.clone(),
+        d.to_ascii_uppercase(),
+        d[..16].to_string(),
+        fingerprint.clone(),
+        fingerprint.to_ascii_uppercase(),
+    ] {
+        let shown = h.coi(&["show", &form, "--json"]).ok().json();
+        assert_eq!(shown["id"], d.as_str(), "{form}");
+    }
+    let me = h.coi(&["whoami", "--json"]).ok().json();
+    let fp = me["fingerprint"].as_str().unwrap().to_ascii_uppercase();
+    let mine = h.coi(&["conflicts", "--member", &fp, "--json"]).ok().json();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+}

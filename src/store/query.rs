@@ -36,35 +36,30 @@ const MIN_PREFIX: usize = 8;
 
 /// How people may write an id, or the start of one, to name an entry or a member: one set of
 /// rules, with parameters where entry and member ids have always been read differently.
+///
+/// Ids are accepted in every form `coi` prints them: full hex, a fingerprint with dashes
+/// (`0123-4567-89ab-cdef`), any prefix of either of at least [`MIN_PREFIX`] hex characters, in
+/// either case.
 struct IdSyntax {
-    /// Dashes are dropped first, so that a fingerprint (`0123-4567-89ab-cdef`) is a prefix.
-    dashes: bool,
     /// The most hex characters accepted.
     max: usize,
 }
 
-/// Entry ids: 8 to 64 lowercase hex characters.
-const ENTRY_ID: IdSyntax = IdSyntax {
-    dashes: false,
-    max: 64,
-};
-/// Member ids: 8 or more lowercase hex characters once dashes are dropped (more than 64 name no
-/// member).
-const MEMBER_ID: IdSyntax = IdSyntax {
-    dashes: true,
-    max: usize::MAX,
-};
+/// Entry ids: 8 to 64 hex characters once dashes are dropped.
+const ENTRY_ID: IdSyntax = IdSyntax { max: 64 };
+/// Member ids: 8 or more hex characters once dashes are dropped (more than 64 name no member).
+const MEMBER_ID: IdSyntax = IdSyntax { max: usize::MAX };
 
 impl IdSyntax {
     /// The lowercase hex prefix that `text` (surrounding blanks ignored) stands for, if it
     /// follows these rules.
     fn prefix(&self, text: &str) -> Option<String> {
-        let text = text.trim();
-        let hex: String = if self.dashes {
-            text.chars().filter(|c| *c != '-').collect()
-        } else {
-            text.to_string()
-        };
+        let hex: String = text
+            .trim()
+            .chars()
+            .filter(|c| *c != '-')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
         let ok = (MIN_PREFIX..=self.max).contains(&hex.len())
             && hex
                 .bytes()
@@ -529,9 +524,14 @@ mod tests {
             format!("\"{t}\" is not a member id: give the 64-character id, its fingerprint, or at least 8 hex characters of it")
         };
         assert_eq!(message(store.resolve_member("abcdef0")), not_id("abcdef0"));
-        assert_eq!(
-            message(store.resolve_member("ABCDEF01")),
-            not_id("ABCDEF01")
+        // Upper case is a member id's prefix like any other: here an ambiguous one, which
+        // names the candidates.
+        let two = message(store.resolve_member("ABCDEF01"));
+        assert!(
+            two.starts_with("ABCDEF01 matches several members (among them abcd-ef01-")
+                && two.contains(", abcd-ef01-")
+                && two.ends_with("); give more characters"),
+            "{two}"
         );
         assert_eq!(
             message(store.resolve_member("abcdefgh")),
@@ -548,7 +548,7 @@ mod tests {
         ));
         assert_eq!(
             message(store.resolve_member("abcd-ef01")),
-            "abcd-ef01 matches several members; give more characters"
+            "abcd-ef01 matches several members (among them abcd-ef01-1111-1111, abcd-ef01-2222-2222); give more characters"
         );
         assert_eq!(
             message(store.resolve_member(" 12345678")),
@@ -569,23 +569,25 @@ mod tests {
         let me = key.public().member_id();
         let e = store.append(&key, &me, profile("Ada")).unwrap();
         let hex = e.id.to_hex();
+        // Every form `coi` prints an id in: full, a fingerprint with dashes, prefixes, any case.
         for text in [
             hex.clone(),
             format!(" {hex} "),
             hex[..8].to_string(),
             hex[..9].to_string(),
+            hex.to_ascii_uppercase(),
+            e.id.fingerprint(),
+            e.id.fingerprint()[..9].to_string(),
+            e.id.fingerprint().to_ascii_uppercase(),
         ] {
-            assert_eq!(store.find(&text).unwrap().entry.id, e.id);
+            assert_eq!(store.find(&text).unwrap().entry.id, e.id, "{text}");
         }
         let not_id = |t: &str| {
-            format!("\"{t}\" is not an entry id: give at least 8 lowercase hex characters of it")
+            format!("\"{t}\" is not an entry id: give its id, its fingerprint, or at least 8 hex characters of either")
         };
         assert_eq!(message(store.find(&hex[..7])), not_id(&hex[..7]));
-        assert_eq!(message(store.find(" ABCDEF01 ")), not_id("ABCDEF01"));
-        assert_eq!(
-            message(store.find(&e.id.fingerprint())),
-            not_id(&e.id.fingerprint())
-        );
+        assert_eq!(message(store.find(" ABCDEFG1 ")), not_id("ABCDEFG1"));
+        assert_eq!(message(store.find("abcd-ef0")), not_id("abcd-ef0"));
         assert_eq!(
             message(store.find(&format!("{hex}0"))),
             not_id(&format!("{hex}0"))
@@ -618,7 +620,7 @@ mod tests {
         ));
         assert_eq!(
             message(store.find("abcdef01")),
-            "abcdef01 matches more than one entry; give more characters"
+            "abcdef01 matches more than one entry (among them abcd-ef01-1111-1111, abcd-ef01-2222-2222); give more characters"
         );
     }
 
