@@ -358,6 +358,14 @@ pub enum Damage {
     /// Following a live declaration's amendments back never reaches the original.
     #[error("amendment chain does not end")]
     EndlessAmendments,
+    /// The lines an export would write do not verify: the store was changed behind its back.
+    #[error("the store's lines do not verify ({problems} problem(s); first: {first}); nothing was exported. Run `coi fsck` to see everything")]
+    ExportDoesNotVerify {
+        /// Problems found.
+        problems: u64,
+        /// The first, as text.
+        first: String,
+    },
     /// Stored entries name targets (of amendments, withdrawals, retractions) the store does not
     /// hold, or hold as another member's.
     #[error("{0} stored entries name a target the store does not hold")]

@@ -7,6 +7,7 @@
 
 mod declare;
 mod identity;
+mod maintain;
 mod publish;
 mod read;
 mod render;
@@ -23,6 +24,7 @@ use coi_ledger::{Data, Date, Error, Matter, MemberId, Result};
 
 use declare::{AmendArgs, DeclareArgs, ReaffirmArgs, RetractArgs, WithdrawArgs};
 use identity::{InitArgs, JsonArg, ProfileArgs, RotateKeyArgs};
+use maintain::FsckArgs;
 use publish::{ExportArgs, ForksArgs, ImportArgs, VerifyArgs};
 use read::{ConflictsArgs, LogArgs, ShowArgs};
 
@@ -74,6 +76,8 @@ enum Command {
     Import(ImportArgs),
     /// List forks found (two validly signed entries for one member and seq) and export proofs.
     Forks(ForksArgs),
+    /// Check the store against its own lines: every line verifies, every derived row matches.
+    Fsck(FsckArgs),
 }
 
 /// Runs one command.
@@ -96,6 +100,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Verify(a) => publish::verify(a),
         Command::Import(a) => publish::import(&home()?, a),
         Command::Forks(a) => publish::forks(&home()?, a),
+        Command::Fsck(a) => maintain::fsck(&home()?, a),
     }
 }
 

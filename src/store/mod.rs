@@ -21,9 +21,11 @@ use crate::error::{Damage, Error, Result};
 use crate::hash::Hash32;
 use crate::keys::{MemberId, PublicKey, SecretKey};
 
+mod check;
 mod import;
 mod query;
 
+pub use check::{StoreCheck, MAX_CHECK_PROBLEMS};
 use import::Rows;
 pub use import::{ImportReport, Stale, BULK_JOURNAL_BYTES, BULK_MIN};
 

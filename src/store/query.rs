@@ -380,7 +380,18 @@ impl Store {
 
     /// Writes the chains of `members` (all members if `None`) in order of arrival, one line each.
     /// Returns the number of lines written.
+    ///
+    /// The lines are verified first, as the ledger a reader will verify (spec §5): a store whose
+    /// lines were changed behind its back (the SQLite file edited, a disk fault) is refused rather
+    /// than published ([`Damage::ExportDoesNotVerify`]; `coi fsck` says more).
     pub fn export(&self, members: Option<&[MemberId]>, out: &mut dyn Write) -> Result<u64> {
+        let report = self.verify_export(members)?;
+        if let Some(p) = report.problems.first() {
+            return Err(Error::Corrupt(Damage::ExportDoesNotVerify {
+                problems: report.problems.len() as u64,
+                first: format!("stored line {}: {}: {}", p.line, p.class, p.message),
+            }));
+        }
         let wanted: Option<std::collections::HashSet<i64>> = match members {
             Some(ms) => {
                 let mut set = std::collections::HashSet::new();
@@ -418,40 +429,16 @@ impl Store {
             .query_row("SELECT count(*) FROM entries", [], |r| r.get(0))?)
     }
 
-    /// Checks the store's invariants: SQLite integrity, every chain contiguous from seq 1 and
-    /// linked, heads consistent, every line verifying. Returns the problems found (empty if sound).
+    /// The problems [`Store::check`] finds, as text (empty if the store is sound; at most
+    /// [`super::MAX_CHECK_PROBLEMS`], then one line counting the rest).
     pub fn check_integrity(&self) -> Result<Vec<String>> {
-        let mut problems = Vec::new();
-        let ic: String = self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        if ic != "ok" {
-            problems.push(format!("integrity_check: {ic}"));
-        }
-        let mut st = self
-            .conn
-            .prepare("SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid ORDER BY e.member, e.seq")?;
-        let mut rows = st.query([])?;
-        let mut buf = Vec::new();
-        while let Some(r) = rows.next()? {
-            let line: String = r.get(0)?;
-            buf.extend_from_slice(line.as_bytes());
-            buf.push(b'\n');
-        }
-        let report = crate::ledger::verify_bytes(&buf);
-        for p in &report.problems {
-            problems.push(format!("{}: {}", p.class, p.message));
-        }
-        for m in &report.members {
-            match self.head(&m.member)? {
-                Some(h) if h.seq == m.head_seq && Some(h.id) == m.head_id => {}
-                other => problems.push(format!(
-                    "member {}: head in members table {:?} does not match chain head seq {}",
-                    m.member.fingerprint(),
-                    other.map(|h| h.seq),
-                    m.head_seq
-                )),
-            }
+        let c = self.check()?;
+        let mut problems = c.problems.clone();
+        if c.total > problems.len() as u64 {
+            problems.push(format!(
+                "and {} more problems",
+                c.total - problems.len() as u64
+            ));
         }
         Ok(problems)
     }
