@@ -289,7 +289,7 @@ fn print_import(file: &str, r: &ImportReport) -> Result<()> {
     }
     if r.fork_proof {
         out(format!(
-            "{f}: fork proof: the file's only problems are {} fork(s) within it, each checked as evidence",
+            "{f}: fork proof: every problem of the file is a fork ({}), each checked as evidence (spec §5.5)",
             r.verification.problems.len()
         ))?;
     }

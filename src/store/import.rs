@@ -408,8 +408,10 @@ fn insert_forks(tx: &Transaction<'_>, forks: &[ForkRecord]) -> Result<()> {
 /// The number of problems of `report` if every one is a `fork` (none of another class), else
 /// `None`.
 ///
-/// Reads the problems themselves; once a `Report` keeps only its first problems, this must read
-/// its exact counts per class instead (the fork lines are counted by the import itself).
+/// Reads the problems themselves. Once a `Report` keeps only its first problems, read its exact
+/// counts per class here instead. (Until then the caller stays right anyway as long as at least
+/// `MAX_FORK_LINES` problems are kept: a cut list is longer than the import's own list of the lines
+/// no chain took can be, so the two counts differ and the file is not judged a proof.)
 fn fork_count(report: &Report) -> Option<usize> {
     let n = report.problems.len();
     (n > 0 && report.problems.iter().all(|p| p.class == ErrorClass::Fork)).then_some(n)
