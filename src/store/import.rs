@@ -409,7 +409,7 @@ fn insert_forks(tx: &Transaction<'_>, forks: &[ForkRecord]) -> Result<()> {
 /// `None`.
 ///
 /// Reads the problems themselves. Once a `Report` keeps only its first problems, read its exact
-/// counts per class here instead. (Until then the caller stays right anyway as long as at least
+/// counts per class here instead. (Until then the caller stays right anyway as long as more than
 /// `MAX_FORK_LINES` problems are kept: a cut list is longer than the import's own list of the lines
 /// no chain took can be, so the two counts differ and the file is not judged a proof.)
 fn fork_count(report: &Report) -> Option<usize> {
