@@ -154,6 +154,7 @@ impl From<FormatError> for LineError {
     }
 }
 
+#[derive(Clone)]
 struct MemberState {
     /// Keys with the first seq each signs for.
     keys: Vec<(u64, PublicKey)>,
@@ -220,7 +221,10 @@ fn unresolved_reference(member: &MemberId, data: &Data, st: &MemberState) -> Opt
 }
 
 /// Checks the chain rules over entries fed in file order.
-#[derive(Default)]
+///
+/// A clone carries on from the same state: a store judging a fork proof tries the other entry at
+/// a position on a clone and goes on with the chain's own (spec §5.5).
+#[derive(Clone, Default)]
 pub struct ChainVerifier {
     members: HashMap<MemberId, MemberState>,
     problems: Vec<Problem>,

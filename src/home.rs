@@ -369,7 +369,12 @@ pub fn own_chain(
     seq_before: Option<u64>,
     report: &ImportReport,
 ) -> Result<Option<OwnChain>> {
-    if report.forks.iter().any(|k| k.member == *member) {
+    if report
+        .forks
+        .iter()
+        .chain(&report.evidence)
+        .any(|k| k.member == *member)
+    {
         return Ok(Some(OwnChain::Forked));
     }
     let after = store.head(member)?.map(|h| h.seq);

@@ -222,8 +222,27 @@ pub fn verify_stream_known<R: BufRead, E: From<io::Error>>(
 pub fn verify_stream_lines<R: BufRead, E: From<io::Error>>(
     reader: R,
     options: VerifyOptions,
-    mut known: impl FnMut(&[u8]) -> bool,
+    known: impl FnMut(&[u8]) -> bool,
     mut accept: impl FnMut(u64, &Entry) -> Result<(), E>,
+    progress: impl FnMut(u64),
+) -> Result<Report, E> {
+    verify_stream_entries(
+        reader,
+        options,
+        known,
+        |line, e, accepted| if accepted { accept(line, e) } else { Ok(()) },
+        progress,
+    )
+}
+
+/// [`verify_stream_lines`] that is told of every line that parsed and whose signatures verified,
+/// with whether its chain took it: a store judging a fork proof (spec §5.5) needs the lines
+/// reported as `fork`, which no chain takes.
+pub(crate) fn verify_stream_entries<R: BufRead, E: From<io::Error>>(
+    reader: R,
+    options: VerifyOptions,
+    mut known: impl FnMut(&[u8]) -> bool,
+    mut each: impl FnMut(u64, &Entry, bool) -> Result<(), E>,
     mut progress: impl FnMut(u64),
 ) -> Result<Report, E> {
     let threads = options
@@ -306,12 +325,12 @@ pub fn verify_stream_lines<R: BufRead, E: From<io::Error>>(
                 continue;
             };
             for (number, outcome) in checked.numbers.iter().zip(&checked.outcomes) {
-                if chain.push(*number, outcome) {
+                let accepted = chain.push(*number, outcome);
+                if accepted {
                     if let Ok(e) = outcome {
                         for c in cross.accept(*number, e) {
                             chain.add_problem(c.problem);
                         }
-                        accept(*number, e)?;
                     }
                 } else if let Some(m) = match outcome {
                     Ok(e) => Some(e.member),
@@ -320,6 +339,9 @@ pub fn verify_stream_lines<R: BufRead, E: From<io::Error>>(
                     if chain.is_stopped(&m) {
                         cross.chain_stopped(m);
                     }
+                }
+                if let Ok(e) = outcome {
+                    each(*number, e, accepted)?;
                 }
             }
             next_walk += 1;

@@ -742,3 +742,107 @@ fn verify_compares_several_files() {
     assert_eq!(j["problems"][0]["other_file"], a);
     assert_eq!(j["problems"][0]["file"], b);
 }
+
+/// Issue 9 item 5: a fork proof exported by one home is evidence in another. Home A sees a fork
+/// (its restored backup declared again), exports the proof; a fresh home B imports it and lists
+/// the same fork, and exports the same proof byte for byte. A forged proof is refused.
+#[test]
+fn a_fork_proof_travels_to_another_home() {
+    let a = Home::init("Ada");
+    a.coi(&declare_args("board/item-1", "Acme")).ok();
+    let backup = Home::new();
+    copy_dir(&a.path, &backup.path);
+    a.coi(&["declare", "--none", "--matter", "board/item-2"])
+        .ok();
+    backup
+        .coi(&["declare", "--none", "--matter", "board/item-3"])
+        .ok();
+    let branch = backup.file("branch.ledger");
+    let branch = branch.to_str().unwrap();
+    backup.coi(&["export", "-o", branch]).ok();
+    a.coi(&["import", branch]).code(1);
+    let proof = a.file("proof.ledger");
+    let proof = proof.to_str().unwrap();
+    a.coi(&["forks", "--proof", "1", "-o", proof]).ok();
+    // Before the import, B knows of no fork.
+    let b = Home::init("Bea");
+    b.coi(&["forks"]).ok();
+
+    // Exit 1: the import found a fork, as any import that finds one.
+    let r = b.coi(&["import", proof]).code(1);
+    assert!(r.stdout.contains("fork proof"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("FORK: member ") && r.stdout.contains(" seq 3: "),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("recorded as evidence"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("imported the file's chains: 3 new entries, 0 already held, 1 members"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(b.count(), 4);
+    let listing = b.coi(&["forks"]).code(1).stdout;
+    assert_eq!(listing.lines().count(), 1, "{listing}");
+    assert!(
+        listing.starts_with("1. member ") && listing.contains(" seq 3: "),
+        "{listing}"
+    );
+    // The same fork as A's: member, seq, both ids and both lines.
+    let fa = a.coi(&["forks", "--json"]).code(1).json();
+    let fb = b.coi(&["forks", "--json"]).code(1).json();
+    for k in [
+        "member",
+        "seq",
+        "held_id",
+        "held_line",
+        "other_id",
+        "other_line",
+    ] {
+        assert_eq!(fa[0][k], fb[0][k], "{k}");
+    }
+    assert_eq!(fb[0]["source"], proof);
+    let p2 = b.file("p2.ledger");
+    let p2 = p2.to_str().unwrap();
+    b.coi(&["forks", "--proof", "1", "-o", p2]).ok();
+    assert_eq!(std::fs::read(p2).unwrap(), std::fs::read(proof).unwrap());
+
+    // Again: nothing new.
+    let j = b.coi(&["import", "--json", proof]).code(1).json();
+    assert_eq!(j["ok"], false);
+    let f = &j["files"][0];
+    assert_eq!(
+        (&f["fork_proof"], &f["merged"]),
+        (&Value::Bool(true), &Value::Bool(true))
+    );
+    assert_eq!(
+        (&f["added"], &f["held"]),
+        (&Value::from(0), &Value::from(3))
+    );
+    assert_eq!(f["evidence"].as_array().unwrap().len(), 1);
+    assert_eq!(f["forks"].as_array().unwrap().len(), 0);
+    assert_eq!(b.coi(&["forks"]).code(1).stdout.lines().count(), 1);
+    assert_eq!(b.count(), 4);
+
+    // A's own chain: importing the proof into A warns as any fork of one's own chain does.
+    let r = a.coi(&["import", proof]).code(1);
+    assert!(r.stderr.contains("YOUR OWN chain"), "{}", r.stderr);
+
+    // Forged: a line of another class added; refused whole, nothing recorded.
+    let forged = b.file("forged.ledger");
+    let mut bytes = std::fs::read(proof).unwrap();
+    bytes.extend_from_slice(b"{}\n");
+    std::fs::write(&forged, bytes).unwrap();
+    let c = Home::init("Cy");
+    let r = c.coi(&["import", forged.to_str().unwrap()]).code(1);
+    assert!(
+        r.stdout.contains("not imported: the file does not verify"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("fork proof"), "{}", r.stdout);
+    c.coi(&["forks"]).ok();
+    assert_eq!(c.count(), 1);
+}

@@ -243,7 +243,8 @@ pub(super) fn import(home: &Home, a: ImportArgs) -> Result<Outcome> {
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        all_ok &= r.merged;
+        // A fork recorded is a bad finding even when a fork proof's chains were merged.
+        all_ok &= r.merged && r.forks.is_empty() && r.evidence.is_empty();
         if !a.json {
             print_import(&name, &r)?;
         }
@@ -283,10 +284,25 @@ pub(super) fn import(home: &Home, a: ImportArgs) -> Result<Outcome> {
 
 fn print_import(file: &str, r: &ImportReport) -> Result<()> {
     let f = escape(file);
-    if !r.verification.valid {
+    if !r.verification.valid && !r.fork_proof {
         print_report(file, &r.verification)?;
         out(format!("{f}: not imported: the file does not verify"))?;
         return Ok(());
+    }
+    if r.fork_proof {
+        out(format!(
+            "{f}: fork proof: every problem of the file is a fork ({}), each checked as evidence (spec §5.5)",
+            r.verification.problems.len()
+        ))?;
+    }
+    for k in &r.evidence {
+        out(format!(
+            "{f}: FORK: member {} seq {}: the store holds {} and the file also has {}, both signed with the member's key; recorded as evidence (see `coi forks`)",
+            k.member.fingerprint(),
+            k.seq,
+            &k.held_id.to_hex()[..16],
+            &k.other_id.to_hex()[..16]
+        ))?;
     }
     for k in &r.forks {
         out(format!(
@@ -306,6 +322,13 @@ fn print_import(file: &str, r: &ImportReport) -> Result<()> {
         out(format!(
             "{f}: not imported: it forks {} chain(s) the store holds",
             r.forks.len()
+        ))?;
+    } else if r.fork_proof {
+        out(format!(
+            "{f}: imported the file's chains: {} new entries, {} already held, {} members; its fork lines are kept as evidence only",
+            r.added,
+            r.held,
+            r.verification.members.len()
         ))?;
     } else {
         out(format!(

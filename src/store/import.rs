@@ -10,13 +10,16 @@ use rusqlite::{
 };
 use serde::Serialize;
 
-use super::{enter_wal, hash, head_after, write_head, ForkRecord, Store, BUSY_TIMEOUT};
-use crate::chain::Report;
+use super::{
+    enter_wal, hash, head_after, member_no, parse_stored, write_head, ForkRecord, Store,
+    BUSY_TIMEOUT,
+};
+use crate::chain::{ChainVerifier, Report};
 use crate::entry::{Data, Entry, EntryId, Scope, Timestamp};
-use crate::error::{Damage, Error, Result};
+use crate::error::{Damage, Error, ErrorClass, Result};
 use crate::hash::Hash32;
 use crate::keys::{MemberId, PublicKey};
-use crate::ledger::{verify_stream_known, VerifyOptions};
+use crate::ledger::{verify_stream_entries, VerifyOptions};
 
 /// The rowid of the entry whose id is `?2` (`?1`: its first 8 bytes).
 const ENTRY_ROWID: &str = "SELECT rowid FROM entries WHERE idp = ?1 AND id = ?2";
@@ -27,6 +30,9 @@ pub const BULK_MIN: u64 = 10_000;
 pub const BULK_JOURNAL_BYTES: u64 = 8 << 20;
 /// A ledger line's typical size in bytes, to estimate a file's number of entries from its length.
 const LINE_BYTES: u64 = 600;
+/// The most `fork` lines a file may hold for the store to judge it as a fork proof (spec §5.5).
+/// Each is held in memory until the file has been read (at most 65,535 bytes a line).
+pub const MAX_FORK_LINES: usize = 256;
 
 /// A member whose chain in an imported file ends before the store's.
 #[derive(Debug, Clone, Serialize)]
@@ -44,14 +50,22 @@ pub struct Stale {
 pub struct ImportReport {
     /// The file's verification report.
     pub verification: Report,
-    /// Whether the file's entries were merged (false if it was invalid, forked the store, or refused).
+    /// Whether the file's entries were merged (false if it was invalid, forked the store, or
+    /// refused). For a fork proof: the entries its chains took, never its `fork` lines.
     pub merged: bool,
     /// New entries written.
     pub added: u64,
     /// Entries the store already held.
     pub held: u64,
-    /// Forks against the store found in the file (kept as evidence).
+    /// Forks against the store found in the file's chains (kept as evidence).
     pub forks: Vec<ForkRecord>,
+    /// Whether the file was taken as a fork proof (spec §5.5): its only problems are `fork` lines,
+    /// each checked as evidence. Its chains were then imported as a valid file's would be, and
+    /// [`ImportReport::evidence`] holds its forks.
+    pub fork_proof: bool,
+    /// The forks a fork proof shows, each paired with the entry the store holds at its position
+    /// and kept as evidence, exactly as if that line had come in a valid file of its own.
+    pub evidence: Vec<ForkRecord>,
     /// Members whose chain in the file is behind the store's.
     pub stale: Vec<Stale>,
     /// Why the file was refused, if it was refused for a reason other than its problems or forks.
@@ -73,6 +87,11 @@ impl Store {
     ///
     /// Nothing is merged if the file is invalid, has unknown kinds, or forks a chain the store
     /// holds; forks are kept as evidence in any case. `source` names the file in fork records.
+    ///
+    /// A fork proof (spec §5.5: a file whose only problems are `fork` lines that are evidence, as
+    /// [`Store::fork_proof`] writes) is imported as the two files it stands for: its chains as a
+    /// valid file, then each `fork` line, which is never merged but kept as evidence against the
+    /// entry the store holds at its position ([`ImportReport::evidence`]).
     pub fn import<R: BufRead>(
         &mut self,
         reader: R,
@@ -173,6 +192,10 @@ impl Store {
         let mut pending: HashMap<MemberId, PendingHead> = HashMap::new();
         let mut diverged: HashMap<MemberId, u64> = HashMap::new();
         let mut forks = Vec::new();
+        // The lines that parsed and verified but that no chain took: in a fork proof, its `fork`
+        // lines (every other such line comes with a problem of another class).
+        let mut untaken: Vec<Entry> = Vec::new();
+        let mut too_many_untaken = false;
         let mut added = 0u64;
         let mut held = 0u64;
         let detected = Timestamp::now();
@@ -214,11 +237,19 @@ impl Store {
                 // tail_hint succeeded, so the line is UTF-8; compare as TEXT (a BLOB never equals TEXT).
                 held_row(no, seq).is_ok_and(|(_, held)| held.as_bytes() == line)
             };
-            verify_stream_known(
+            verify_stream_entries(
                 reader,
                 options,
                 known,
-                |e: &Entry| -> Result<()> {
+                |_, e: &Entry, accepted| -> Result<()> {
+                    if !accepted {
+                        if untaken.len() < MAX_FORK_LINES {
+                            untaken.push(e.clone());
+                        } else {
+                            too_many_untaken = true;
+                        }
+                        return Ok(());
+                    }
                     if diverged.contains_key(&e.member) {
                         return Ok(());
                     }
@@ -274,8 +305,41 @@ impl Store {
             "the file has entries of kinds this coi does not know; upgrade coi to import it"
                 .to_string()
         });
+        // A fork proof (spec §5.5) is judged inside this transaction, against what the store will
+        // hold once the file's chains are in (if they go in) or held before (if they do not).
+        let proof_lines =
+            fork_count(&verification).is_some_and(|n| n == untaken.len() && !too_many_untaken);
+        let chains_go_in =
+            (verification.valid || proof_lines) && forks.is_empty() && refused.is_none();
+        let mut bulk = bulk.into_inner();
+        let evidence = if proof_lines {
+            // The judgement reads chains by (member, seq): the indexes must be back.
+            if let Some(b) = bulk.take() {
+                b.finish(&tx)?;
+            }
+            judge_fork_lines(
+                &tx,
+                &untaken,
+                &|m: &MemberId, seq: u64| {
+                    if chains_go_in {
+                        return true;
+                    }
+                    // Not merged: the store holds what it held before, and, of a chain that
+                    // forks the store, the same entries as the file only below the fork.
+                    initial.get(m).is_some_and(|h| seq <= h.1)
+                        && diverged.get(m).is_none_or(|t| seq <= *t)
+                },
+                source,
+                &detected,
+            )?
+        } else {
+            None
+        };
+        let fork_proof = evidence.is_some();
+        let evidence = evidence.unwrap_or_default();
+        let acceptable = verification.valid || fork_proof;
         let mut stale = Vec::new();
-        if verification.valid {
+        if acceptable {
             for m in &verification.members {
                 let before = initial.get(&m.member).map_or(0, |h| h.1);
                 if m.head_seq < before && !diverged.contains_key(&m.member) {
@@ -287,17 +351,24 @@ impl Store {
                 }
             }
         }
-        let merged = verification.valid && forks.is_empty() && refused.is_none();
+        let merged = acceptable && forks.is_empty() && refused.is_none();
         if merged {
-            if let Some(b) = bulk.into_inner() {
+            if let Some(b) = bulk {
                 b.finish(&tx)?;
             }
+            // The proof's evidence goes in with its chains, or neither does.
+            insert_forks(&tx, &evidence)?;
             tx.commit()?;
         } else {
             tx.rollback()?;
             added = 0;
-            if !forks.is_empty() {
-                self.record_forks(&forks)?;
+            if !forks.is_empty() || !evidence.is_empty() {
+                let tx = self
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                insert_forks(&tx, &forks)?;
+                insert_forks(&tx, &evidence)?;
+                tx.commit()?;
             }
         }
         Ok(ImportReport {
@@ -306,24 +377,136 @@ impl Store {
             added,
             held,
             forks,
+            fork_proof,
+            evidence,
             stale,
             refused,
         })
     }
+}
 
-    fn record_forks(&mut self, forks: &[ForkRecord]) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for f in forks {
-            tx.execute(
-                "INSERT OR IGNORE INTO forks (member, seq, held_id, held_line, other_id, other_line, source, detected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![f.member.as_bytes(), f.seq, f.held_id.as_bytes(), f.held_line, f.other_id.as_bytes(), f.other_line, f.source, f.detected],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+/// Keeps forks as evidence; a fork already kept (same member, seq and other entry) stays as it was.
+fn insert_forks(tx: &Transaction<'_>, forks: &[ForkRecord]) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT OR IGNORE INTO forks (member, seq, held_id, held_line, other_id, other_line, source, detected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for f in forks {
+        st.execute(params![
+            f.member.as_bytes(),
+            f.seq,
+            f.held_id.as_bytes(),
+            f.held_line,
+            f.other_id.as_bytes(),
+            f.other_line,
+            f.source,
+            f.detected
+        ])?;
     }
+    Ok(())
+}
+
+/// The number of problems of `report` if every one is a `fork` (none of another class), else
+/// `None`.
+///
+/// Reads the problems themselves. Once a `Report` keeps only its first problems, read its exact
+/// counts per class here instead. (Until then the caller stays right anyway as long as more than
+/// `MAX_FORK_LINES` problems are kept: a cut list is longer than the import's own list of the lines
+/// no chain took can be, so the two counts differ and the file is not judged a proof.)
+fn fork_count(report: &Report) -> Option<usize> {
+    let n = report.problems.len();
+    (n > 0 && report.problems.iter().all(|p| p.class == ErrorClass::Fork)).then_some(n)
+}
+
+/// Judges the `fork` lines of a fork proof (spec §5.5), inside the import's transaction: `Some`
+/// fork records (one per line and entry held at its position, in file order, none twice) if
+/// every line is evidence, `None` if any is not.
+///
+/// A line E of member M at seq s is evidence when the store holds M's chain at s with, below s,
+/// the file's entries (`holds(M, s)` says whether it will, once the import is decided) and that
+/// chain below s followed by E is a valid chain: E has the `prev`, the key in force at s (after
+/// any key rotation) and the time order of the entry it forks, and its references resolve there.
+/// Each member's chain is walked once; each line is tried on a copy of the verifier's state at
+/// its position. The lines' own form and signatures were checked when the file was read.
+fn judge_fork_lines(
+    tx: &Transaction<'_>,
+    lines: &[Entry],
+    holds: &dyn Fn(&MemberId, u64) -> bool,
+    source: &str,
+    detected: &Timestamp,
+) -> Result<Option<Vec<ForkRecord>>> {
+    // For each member, its lines' indexes ordered by seq (then file order).
+    let mut by_member: HashMap<MemberId, Vec<usize>> = HashMap::new();
+    for (i, e) in lines.iter().enumerate() {
+        if !holds(&e.member, e.seq) {
+            return Ok(None);
+        }
+        by_member.entry(e.member).or_default().push(i);
+    }
+    let mut records: Vec<Option<ForkRecord>> = vec![None; lines.len()];
+    let mut chain = tx.prepare_cached(
+        "SELECT e.seq, e.id, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid
+         WHERE e.member = ?1 AND e.seq <= ?2 ORDER BY e.seq",
+    )?;
+    for (member, mut at) in by_member {
+        at.sort_by_key(|&i| (lines[i].seq, i));
+        let Some(no) = member_no(tx, &member)? else {
+            return Ok(None);
+        };
+        let top = lines[at[at.len() - 1]].seq;
+        let mut verifier = ChainVerifier::new();
+        // at[k..]: the lines not tried yet.
+        let mut k = 0;
+        let mut rows = chain.query(params![no, top])?;
+        let mut expected = 1u64;
+        while let Some(r) = rows.next()? {
+            let seq: u64 = r.get(0)?;
+            if seq != expected {
+                // The store's chain has a hole: nothing to judge against.
+                return Ok(None);
+            }
+            expected += 1;
+            let id = hash(&r.get::<_, Vec<u8>>(1)?)?;
+            let line: String = r.get(2)?;
+            while let Some(&i) = at.get(k).filter(|&&i| lines[i].seq == seq) {
+                k += 1;
+                let e = &lines[i];
+                let mut trial = verifier.clone();
+                if !trial.push(seq, &Ok(e.clone())) {
+                    return Ok(None);
+                }
+                if id != e.id {
+                    records[i] = Some(ForkRecord {
+                        member,
+                        seq,
+                        held_id: id,
+                        held_line: line.clone(),
+                        other_id: e.id,
+                        other_line: e.line.clone(),
+                        source: source.to_string(),
+                        detected: detected.as_str().to_string(),
+                    });
+                }
+            }
+            if seq == top {
+                break;
+            }
+            if !verifier.push(seq, &Ok(parse_stored(&line)?)) {
+                // A stored chain that does not verify: not the store to judge evidence with.
+                return Ok(None);
+            }
+        }
+        if k < at.len() {
+            return Ok(None);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    Ok(Some(
+        records
+            .into_iter()
+            .flatten()
+            .filter(|f| seen.insert((f.member, f.seq, f.other_id)))
+            .collect(),
+    ))
 }
 
 /// The head an import will write for a member once all its entries are in.

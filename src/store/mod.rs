@@ -27,7 +27,7 @@ mod query;
 
 pub use check::{StoreCheck, MAX_CHECK_PROBLEMS};
 use import::Rows;
-pub use import::{ImportReport, Stale, BULK_JOURNAL_BYTES, BULK_MIN};
+pub use import::{ImportReport, Stale, BULK_JOURNAL_BYTES, BULK_MIN, MAX_FORK_LINES};
 
 /// The newest store schema this build knows (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 2;
