@@ -15,7 +15,9 @@ fn main() -> ExitCode {
     let result = result.and_then(|outcome| flushed.map(|()| outcome));
     if let Err(e) = &result {
         // Every error's message is complete in itself (it names its cause).
-        let msg = coi_ledger::display::escape(&e.to_string());
+        // Untrusted parts were escaped where the message was built; what is left to do is to keep
+        // anything a terminal would act on from reaching it (without doubling those escapes).
+        let msg = coi_ledger::display::sanitize(&e.to_string());
         eprintln!("coi: error: {msg}");
     }
     cli::exit_code(&result)

@@ -29,26 +29,95 @@ pub fn find_forbidden(s: &str) -> Option<(usize, char)> {
     s.char_indices().find(|&(_, c)| is_forbidden(c))
 }
 
-/// Escapes forbidden characters (controls, DEL, C1, bidi controls, separators, BOM) as `\u{XXXX}`.
-///
-/// Backslashes are doubled so that the output is unambiguous.
+/// Whether `c` is shown escaped although the format allows it: characters that are invisible or
+/// look like blank space, so that they cannot hide text, join or split what a reader sees, or
+/// pad a value into a place where another row seems to begin. Zero-width and other format
+/// characters, variation selectors, tags, fillers, and every space but U+0020.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00A0}' | '\u{00AD}' | '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{1680}'
+        | '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180F}'
+        | '\u{2000}'..='\u{200D}' | '\u{202F}' | '\u{205F}'..='\u{206F}'
+        | '\u{2800}' | '\u{3000}' | '\u{3164}'
+        | '\u{FE00}'..='\u{FE0F}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// Runs of more ASCII spaces than this are shown counted (`\u{0020}×N`): long runs could push
+/// the rest of a value to where a terminal wraps it into what looks like a row of its own.
+pub const MAX_SPACE_RUN: usize = 2;
+
+/// Writes `s` into `out` by the policy: `\` doubled, `"` escaped when `quotes`, forbidden and
+/// invisible characters as `\u{XXXX}`, long runs of spaces counted.
+fn write_escaped(out: &mut String, s: &str, quotes: bool) {
+    let mut spaces = 0usize;
+    let flush = |out: &mut String, spaces: &mut usize| {
+        if *spaces > MAX_SPACE_RUN {
+            out.push_str(&format!("\\u{{0020}}\u{00D7}{spaces}", spaces = *spaces));
+        } else {
+            out.extend(std::iter::repeat_n(' ', *spaces));
+        }
+        *spaces = 0;
+    };
+    for c in s.chars() {
+        if c == ' ' {
+            spaces += 1;
+            continue;
+        }
+        flush(out, &mut spaces);
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' if quotes => out.push_str("\\\""),
+            c if is_forbidden(c) || is_invisible(c) => {
+                out.push_str(&format!("\\u{{{:04X}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    flush(out, &mut spaces);
+}
+
+/// Escapes untrusted text for display: backslashes doubled (so the output is unambiguous),
+/// forbidden characters (controls, DEL, C1, bidi controls, separators, BOM) and invisible ones
+/// ([`is_invisible`]) as `\u{XXXX}`, runs of more than [`MAX_SPACE_RUN`] spaces counted.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    write_escaped(&mut out, s, false);
+    out
+}
+
+/// Untrusted text as a quoted value: [`escape`] with `"` escaped too, in double quotes, so that
+/// nothing inside can end the value or look like a field after it.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    write_escaped(&mut out, s, true);
+    out.push('"');
+    out
+}
+
+/// [`quote`] of at most the first `max` characters of `s`, for one-line views: a longer value
+/// is cut and followed by a visible count of what was left out, e.g. `"Acme Ltd, a com"…(+42)`.
+pub fn quote_cut(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => quote(s),
+        Some((at, _)) => format!("{}\u{2026}(+{})", quote(&s[..at]), s[at..].chars().count()),
+    }
+}
+
+/// Makes text that is already escaped where it quotes untrusted values (an error message)
+/// safe for a terminal: forbidden and invisible characters as `\u{XXXX}`, nothing else changed
+/// (backslashes are not doubled again).
+pub fn sanitize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c == '\\' {
-            out.push_str("\\\\");
-        } else if is_forbidden(c) {
+        if is_forbidden(c) || is_invisible(c) {
             out.push_str(&format!("\\u{{{:04X}}}", c as u32));
         } else {
             out.push(c);
         }
     }
     out
-}
-
-/// [`escape`]s `s` and puts it in double quotes.
-pub fn quote(s: &str) -> String {
-    format!("\"{}\"", escape(s))
 }
 
 /// Escapes bytes that may not be UTF-8 (e.g. a path or a hostile line) for display.
@@ -69,6 +138,26 @@ mod tests {
         );
         assert_eq!(escape("plain é"), "plain é");
         assert_eq!(escape("a\\b"), "a\\\\b");
+    }
+
+    #[test]
+    fn quotes_cannot_end_a_value_or_pad_it_into_another_row() {
+        assert_eq!(
+            quote("Acme\"; mitigation recuse; value \"0 USD"),
+            "\"Acme\\\"; mitigation recuse; value \\\"0 USD\""
+        );
+        assert_eq!(quote("a\\\"b"), "\"a\\\\\\\"b\"");
+        assert_eq!(quote("a  b"), "\"a  b\"");
+        assert_eq!(quote("a     b"), "\"a\\u{0020}\u{00D7}5b\"");
+        assert_eq!(
+            quote("x\u{200B}y\u{00A0}z\u{3000}"),
+            "\"x\\u{200B}y\\u{00A0}z\\u{3000}\""
+        );
+        assert_eq!(quote_cut("abcdef", 3), "\"abc\"\u{2026}(+3)");
+        assert_eq!(quote_cut("abc", 3), "\"abc\"");
+        assert_eq!(quote_cut("éé", 1), "\"é\"\u{2026}(+1)");
+        // Already-escaped messages are not escaped twice; what a terminal would act on is.
+        assert_eq!(sanitize("say \\\"x\\\" \u{1b}[2J"), "say \\\"x\\\" \\u{001B}[2J");
     }
 
     #[test]
