@@ -628,6 +628,34 @@ fn cases(k: &Keys) -> Vec<Case> {
         format!("{l1}\n{l2}").into_bytes(),
         invalid(&[(2, MissingFinalNewline)]),
     );
+    // Byte checks come before JSON: an unterminated last line is not parsed.
+    add(
+        "missing-final-newline-not-json",
+        format!("{l1}\n{}", &l2[..l2.len() / 2]).into_bytes(),
+        invalid(&[(2, MissingFinalNewline)]),
+    );
+    // `missing-final-newline` is the last byte check of an unterminated line (spec §3).
+    add("bom-only", vec![0xef, 0xbb, 0xbf], invalid(&[(1, Bom)]));
+    add(
+        "carriage-return-unterminated",
+        format!("{l1}\n{l2}\r").into_bytes(),
+        invalid(&[(2, CarriageReturn)]),
+    );
+    add(
+        "nul-byte-unterminated",
+        format!("{l1}\n{}", a2.line.replacen("Acme", "Ac\0me", 1)).into_bytes(),
+        invalid(&[(2, NulByte)]),
+    );
+    {
+        let mut file = ledger(&[l1]);
+        file.extend_from_slice(l2.as_bytes());
+        file.push(0xff);
+        add(
+            "invalid-utf8-unterminated",
+            file,
+            invalid(&[(2, InvalidUtf8)]),
+        );
+    }
 
     // ---- Canonical JSON (spec §2).
     add(
