@@ -412,6 +412,11 @@ impl ChainVerifier {
         self.notices.push(n);
     }
 
+    /// Whether `member`'s chain has stopped (a problem of spec §5.1 or §5.2 stopped it).
+    pub fn is_stopped(&self, member: &MemberId) -> bool {
+        self.members.get(member).is_some_and(|st| st.broken)
+    }
+
     /// Whether no problem has been found so far.
     pub fn is_valid(&self) -> bool {
         self.problems.is_empty()

@@ -54,11 +54,13 @@ pub enum ErrorClass {
     DuplicateEntry,
     /// Two different validly signed entries with the same member and `seq`.
     Fork,
+    /// A head in a `vote` or `witness` contradicts the chain in the files (spec §5.4).
+    BadHead,
 }
 
 impl ErrorClass {
     /// Every class, in the order of the spec's table.
-    pub const ALL: [ErrorClass; 22] = [
+    pub const ALL: [ErrorClass; 23] = [
         ErrorClass::InvalidUtf8,
         ErrorClass::Bom,
         ErrorClass::NulByte,
@@ -81,6 +83,7 @@ impl ErrorClass {
         ErrorClass::BadReference,
         ErrorClass::DuplicateEntry,
         ErrorClass::Fork,
+        ErrorClass::BadHead,
     ];
 
     /// The class's name in the spec, e.g. `bad-signature`.
@@ -108,6 +111,7 @@ impl ErrorClass {
             ErrorClass::BadReference => "bad-reference",
             ErrorClass::DuplicateEntry => "duplicate-entry",
             ErrorClass::Fork => "fork",
+            ErrorClass::BadHead => "bad-head",
         }
     }
 
@@ -259,7 +263,7 @@ pub enum Error {
         target: Hash32,
     },
     /// Text given as an entry id that is not one or a prefix of one.
-    #[error("\"{text}\" is not an entry id: give at least 8 lowercase hex characters of it")]
+    #[error("\"{text}\" is not an entry id: give its id, its fingerprint, or at least 8 hex characters of either")]
     NotAnEntryId {
         /// The text (without surrounding blanks), escaped.
         text: String,
@@ -283,7 +287,7 @@ pub enum Error {
         text: String,
     },
     /// More than one entry starts with this prefix.
-    #[error("{prefix} matches more than one entry; give more characters")]
+    #[error("{prefix} matches more than one entry (among them {}); give more characters", fingerprints(.candidates))]
     AmbiguousEntry {
         /// The prefix (lowercase hex).
         prefix: String,
@@ -291,7 +295,7 @@ pub enum Error {
         candidates: Vec<Hash32>,
     },
     /// More than one member's id starts with this prefix.
-    #[error("{text} matches several members; give more characters")]
+    #[error("{text} matches several members (among them {}); give more characters", fingerprints(.candidates))]
     AmbiguousMember {
         /// The text as given, escaped.
         text: String,
@@ -354,9 +358,21 @@ pub enum Damage {
     /// Following a live declaration's amendments back never reaches the original.
     #[error("amendment chain does not end")]
     EndlessAmendments,
+    /// Stored entries name targets (of amendments, withdrawals, retractions) the store does not
+    /// hold, or hold as another member's.
+    #[error("{0} stored entries name a target the store does not hold")]
+    Orphans(u64),
     /// The target of an entry being stored, which verified, is not held.
     #[error("target {} of a verified entry is not held", .0.fingerprint())]
     TargetNotHeld(Hash32),
+}
+
+/// Ids as people read them, for messages that list candidates.
+fn fingerprints(ids: &[Hash32]) -> String {
+    ids.iter()
+        .map(Hash32::fingerprint)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The library's result type.

@@ -242,6 +242,8 @@ pub fn verify_stream_lines<R: BufRead, E: From<io::Error>>(
     let in_flight = 2 * threads + 1;
     let mut lines = LineReader::new(reader);
     let mut chain = ChainVerifier::new();
+    // Spec §5.4: heads are checked against the file's own chains (interim: one file).
+    let mut cross = crate::multi::CrossFiles::new();
     let mut bytes_read = 0u64;
     let stopped = || E::from(io::Error::other("a verification thread stopped"));
     let queue = Queue::default();
@@ -308,7 +310,17 @@ pub fn verify_stream_lines<R: BufRead, E: From<io::Error>>(
             for (number, outcome) in checked.numbers.iter().zip(&checked.outcomes) {
                 if chain.push(*number, outcome) {
                     if let Ok(e) = outcome {
+                        for c in cross.accept(*number, e) {
+                            chain.add_problem(c.problem);
+                        }
                         accept(*number, e)?;
+                    }
+                } else if let Some(m) = match outcome {
+                    Ok(e) => Some(e.member),
+                    Err(e) => e.member,
+                } {
+                    if chain.is_stopped(&m) {
+                        cross.chain_stopped(m);
                     }
                 }
             }
@@ -318,6 +330,9 @@ pub fn verify_stream_lines<R: BufRead, E: From<io::Error>>(
         }
         Ok(())
     })?;
+    for c in cross.finish() {
+        chain.add_problem(c.problem);
+    }
     Ok(chain.finish())
 }
 

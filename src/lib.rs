@@ -38,7 +38,10 @@ mod keycache;
 mod keys;
 mod ledger;
 mod multi;
+pub mod register;
 pub mod store;
+#[cfg(test)]
+mod testutil;
 mod text;
 
 pub use canon::parse as parse_canonical;

@@ -239,7 +239,10 @@ fn amend_withdraw_retract_keep_history_and_update_current_state() {
         .code(2)
         .err_has("not one of your live declarations");
     h.coi(&["amend", &a1]).code(2).err_has("nothing to amend");
-    h.coi(&["withdraw", &d2, "--until", "2026-12-31"]).ok().id();
+    h.coi(&["withdraw", &d2, "--until", "2999-12-31"])
+        .code(2)
+        .err_has("after today");
+    h.coi(&["withdraw", &d2, "--until", "2026-01-31"]).ok().id();
     h.coi(&["retract", &d3, "--reason", "declared on the wrong item"])
         .ok()
         .id();

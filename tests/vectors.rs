@@ -16,15 +16,16 @@ fn vectors_dir() -> PathBuf {
         .join("vectors")
 }
 
-/// A problem as written in an `.expect` file: line, class name, earlier line.
-type Line = (u64, String, Option<u64>);
+/// A problem as written in an `.expect` file: place, class name, the other place. A place is a
+/// line number, or `F:LINE` in a case of several files.
+type Line = (String, String, Option<String>);
 
 /// An `.expect` file (spec §11).
 #[derive(Debug, PartialEq, Eq)]
 struct Expected {
     valid: bool,
     problems: Vec<Line>,
-    notices: Vec<(u64, String)>,
+    notices: Vec<(String, String)>,
 }
 
 fn parse_expect(name: &str, text: &str) -> Expected {
@@ -39,8 +40,14 @@ fn parse_expect(name: &str, text: &str) -> Expected {
     for l in lines {
         let f: Vec<&str> = l.split(' ').collect();
         let num = |s: &str| {
-            s.parse::<u64>()
-                .unwrap_or_else(|_| panic!("{name}.expect: bad line number in {l:?}"))
+            let line = s.split_once(':').map_or(s, |(file, line)| {
+                file.parse::<u64>()
+                    .unwrap_or_else(|_| panic!("{name}.expect: bad file number in {l:?}"));
+                line
+            });
+            line.parse::<u64>()
+                .unwrap_or_else(|_| panic!("{name}.expect: bad line number in {l:?}"));
+            s.to_string()
         };
         match f.as_slice() {
             ["notice", line, what] => notices.push((num(line), (*what).to_string())),
@@ -80,12 +87,18 @@ fn observed(report: &Report) -> Expected {
         problems: report
             .problems
             .iter()
-            .map(|p| (p.line, p.class.as_str().to_string(), p.other_line))
+            .map(|p| {
+                (
+                    p.line.to_string(),
+                    p.class.as_str().to_string(),
+                    p.other_line.map(|o| o.to_string()),
+                )
+            })
             .collect(),
         notices: report
             .notices
             .iter()
-            .map(|n| (n.line, n.class.to_string()))
+            .map(|n| (n.line.to_string(), n.class.to_string()))
             .collect(),
     }
 }
@@ -101,6 +114,8 @@ fn committed_cases() -> Vec<(String, Vec<u8>, Expected)> {
                 .into_owned()
         })
         .filter_map(|n| n.strip_suffix(".ledger").map(str::to_string))
+        // `NAME.1.ledger`, `NAME.2.ledger`, … are the files of a case of several (`committed_sets`).
+        .filter(|n| set_file(n).is_none())
         .collect();
     names.sort();
     names
@@ -113,6 +128,43 @@ fn committed_cases() -> Vec<(String, Vec<u8>, Expected)> {
                 .unwrap_or_else(|e| panic!("{name}.expect: {e}"));
             let expected = parse_expect(&name, &text);
             (name, ledger, expected)
+        })
+        .collect()
+}
+
+/// `NAME.N` of a case of several files: its name and N.
+fn set_file(stem: &str) -> Option<(&str, usize)> {
+    let (name, n) = stem.rsplit_once('.')?;
+    Some((name, n.parse().ok().filter(|&n| n >= 1)?))
+}
+
+/// Every case of several files (spec §11): name, the files in order, expected outcome.
+fn committed_sets() -> Vec<(String, Vec<Vec<u8>>, Expected)> {
+    let mut files: BTreeMap<String, BTreeMap<usize, Vec<u8>>> = BTreeMap::new();
+    for e in std::fs::read_dir(vectors_dir()).expect("schema/vectors exists") {
+        let path = e.expect("readable directory").path();
+        let file = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let Some((name, n)) = file
+            .as_deref()
+            .and_then(|f| f.strip_suffix(".ledger"))
+            .and_then(set_file)
+        else {
+            continue;
+        };
+        let bytes = std::fs::read(&path).expect("readable ledger");
+        files.entry(name.to_string()).or_default().insert(n, bytes);
+    }
+    files
+        .into_iter()
+        .map(|(name, numbered)| {
+            assert!(
+                numbered.keys().copied().eq(1..=numbered.len()) && numbered.len() >= 2,
+                "{name}: the files of a set are numbered 1, 2, … (at least two)"
+            );
+            let text = std::fs::read_to_string(vectors_dir().join(format!("{name}.expect")))
+                .unwrap_or_else(|e| panic!("{name}.expect: {e}"));
+            let expected = parse_expect(&name, &text);
+            (name, numbered.into_values().collect(), expected)
         })
         .collect()
 }
@@ -247,7 +299,7 @@ fn malformed_sig_vectors_are_what_they_claim() {
             continue;
         }
         seen += 1;
-        let at = expected.problems[0].0 as usize;
+        let at: usize = expected.problems[0].0.parse().expect("a line number");
         let text = String::from_utf8(ledger).expect("UTF-8");
         let line = text.lines().nth(at - 1).expect("the reported line");
         let value: serde_json::Value = serde_json::from_str(line).expect("JSON");
@@ -327,4 +379,16 @@ fn special_keys_are_what_they_claim() {
     );
     assert_ne!(nc.to_edwards().compress().to_bytes(), nc_bytes);
     assert!(ed25519_dalek::VerifyingKey::from_bytes(&key_of("bad-key-not-a-point")).is_err());
+}
+
+#[test]
+fn there_are_cases_of_several_files() {
+    let sets = committed_sets();
+    assert!(sets.iter().any(|(_, _, e)| e.valid));
+    assert!(sets
+        .iter()
+        .any(|(_, _, e)| e.problems.first().is_some_and(|p| p.1 == "fork")));
+    assert!(sets
+        .iter()
+        .all(|(_, _, e)| e.problems.iter().all(|p| p.0.contains(':'))));
 }

@@ -2,10 +2,11 @@
 
 use clap::Args as ClapArgs;
 use coi_ledger::home::Home;
+use coi_ledger::register::{declaration_touches, Point};
 use coi_ledger::store::Store;
 use coi_ledger::{
-    Between, Category, Data, Declaration, Error, MemberId, Mitigation, NoConflict, Reaffirm,
-    Relationship, Result, Retract, Scope, Whose, Withdraw,
+    Between, Category, Data, Declaration, Error, Matter, MemberId, Mitigation, NoConflict,
+    Reaffirm, Relationship, Result, Retract, Scope, Timestamp, Whose, Withdraw,
 };
 
 use super::{append_own, matters, parse_date, Outcome};
@@ -111,7 +112,8 @@ pub(super) fn declare(home: &Home, a: DeclareArgs) -> Result<Outcome> {
         }
     };
     if a.none {
-        return append_own(home, |_: &Store, _: &MemberId| -> Result<Data> {
+        return append_own(home, |s: &Store, me: &MemberId| -> Result<Data> {
+            warn_contradicted(s, me, ms.as_deref())?;
             Ok(Data::NoConflict(NoConflict { matters: ms, scope }))
         });
     }
@@ -220,10 +222,24 @@ pub(super) fn amend(home: &Home, a: AmendArgs) -> Result<Outcome> {
 }
 
 pub(super) fn withdraw(home: &Home, a: WithdrawArgs) -> Result<Outcome> {
+    let until = a.until.as_deref().map(parse_date).transpose()?;
+    // A withdrawal ends the declaration at once (spec §6.7): a date still to come would read as
+    // "current until then" and be false in between. A planned end is the declaration's own
+    // `until`, which keeps it current until that day.
+    let today = Timestamp::now();
+    if let Some(u) = until.as_ref().filter(|u| u.as_str() > today.date()) {
+        return Err(Error::Invalid(format!(
+            "--until {} is after today ({}): withdraw records an interest that has ended. \
+             To say when it will end, amend the declaration with --until {} (it stays current until then)",
+            u.as_str(),
+            today.date(),
+            u.as_str()
+        )));
+    }
     append_own(home, |s: &Store, _: &MemberId| -> Result<Data> {
         Ok(Data::Withdraw(Withdraw {
             target: s.find(&a.id)?.entry.id,
-            until: a.until.as_deref().map(parse_date).transpose()?,
+            until: until.clone(),
         }))
     })
 }
@@ -243,4 +259,30 @@ pub(super) fn reaffirm(home: &Home, a: ReaffirmArgs) -> Result<Outcome> {
             note: a.note.clone(),
         }))
     })
+}
+
+/// Warns when a "none" on `matters` (all matters for a nil return) would contradict one of the
+/// member's own current declarations: the register will show the contradiction.
+fn warn_contradicted(s: &Store, me: &MemberId, matters: Option<&[Matter]>) -> Result<()> {
+    let register = s.register(Some(me))?;
+    let Some(record) = register.member(me) else {
+        return Ok(());
+    };
+    let point = Point::at_time(Timestamp::now());
+    for (_, state) in record.interests_at(&point) {
+        let v = state.version();
+        let touched = match matters {
+            Some(ms) => ms.iter().any(|m| declaration_touches(&v.declaration, m)),
+            None => true,
+        };
+        if state.is_current() && touched {
+            eprintln!(
+                "coi: warning: your declaration {} is current and concerns {}; this \"none\" contradicts it and will be shown as a contradiction. \
+                 If the interest ended, withdraw the declaration (or retract it if it was made in error).",
+                v.mark.id.fingerprint(),
+                matters.map_or("every matter".to_string(), |ms| ms.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", "))
+            );
+        }
+    }
+    Ok(())
 }

@@ -131,7 +131,7 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
         if index > 0 {
             cross.next_file();
         }
-        let found_before = cross.problems().len();
+        let mut found = Vec::new();
         let stdin = path.as_os_str() == "-";
         let reader: Box<dyn io::BufRead> = if stdin {
             Box::new(io::BufReader::with_capacity(1 << 20, io::stdin().lock()))
@@ -144,7 +144,7 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
             coi_ledger::VerifyOptions { threads: a.threads },
             |_| false,
             |line, e| {
-                cross.accept(line, e);
+                found.extend(cross.accept(line, e));
                 Ok::<(), Error>(())
             },
             |n| {
@@ -161,9 +161,11 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
         } else {
             path.display().to_string()
         };
-        for c in &cross.problems()[found_before..] {
+        for c in &found {
             let mut p = c.problem.clone();
-            if let (Some(f), Some(l)) = (c.other_file, p.other_line) {
+            if let (Some(f), Some(l), coi_ledger::ErrorClass::Fork) =
+                (c.other_file, p.other_line, p.class)
+            {
                 let other = names.get(f).cloned().unwrap_or_default();
                 p.message = format!(
                     "two different validly signed entries for seq {} ({} line {l}): the member's key signed conflicting histories",

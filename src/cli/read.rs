@@ -3,12 +3,13 @@
 use clap::Args as ClapArgs;
 use coi_ledger::display::{escape, quote};
 use coi_ledger::home::Home;
-use coi_ledger::store::{Current, StoredEntry};
-use coi_ledger::{MemberId, Result};
+use coi_ledger::register::{Ending, Point, State};
+use coi_ledger::store::StoredEntry;
+use coi_ledger::{MemberId, Result, Scope, Timestamp};
 use serde_json::Value;
 
-use super::render::{entry_json, names, summary, who};
-use super::{member_arg, out, parse_matter, Outcome};
+use super::render::{decl_summary, entry_json, names, summary, who};
+use super::{member_arg, out, parse_date, parse_matter, Outcome};
 
 #[derive(ClapArgs, Debug)]
 pub(super) struct LogArgs {
@@ -40,6 +41,15 @@ pub(super) struct ConflictsArgs {
     /// Only declarations on this matter (plus standing declarations and no-conflict statements on it).
     #[arg(long)]
     matter: Option<String>,
+    /// The register as it stood at the end of DATE (YYYY-MM-DD, UTC) [default: now].
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// Also show declarations not in force then: ended, withdrawn, retracted, not yet begun.
+    #[arg(long)]
+    ended: bool,
+    /// Answer for a matter that no entry names (otherwise refused as a likely typo, exit 1).
+    #[arg(long)]
+    allow_unknown: bool,
     /// Machine-readable output.
     #[arg(long)]
     json: bool,
@@ -105,56 +115,203 @@ pub(super) fn conflicts(home: &Home, a: ConflictsArgs) -> Result<Outcome> {
     let store = home.open_store()?;
     let member = member_arg(&store, a.member.as_deref())?;
     let matter = a.matter.as_deref().map(parse_matter).transpose()?;
-    let list = store.conflicts(member.as_ref(), matter.as_ref())?;
+    if let Some(m) = &matter {
+        if !a.allow_unknown && !store.matter_known(m)? {
+            eprintln!(
+                "coi: no entry in this store names matter {} (a typo?); \
+                 --allow-unknown lists the standing declarations that would apply to it anyway",
+                quote(m.as_str())
+            );
+            return Ok(Outcome::Failed);
+        }
+    }
+    let point = match &a.as_of {
+        Some(d) => Point::end_of(&parse_date(d)?),
+        None => Point::at_time(Timestamp::now()),
+    };
+    let register = store.register(member.as_ref())?;
+    let standing = register.standing(&point, matter.as_ref());
     let names = names(&store)?;
+    let shown = |s: &State<'_>| a.ended || s.is_current();
     if a.json {
-        let v: Vec<Value> = list
-            .iter()
-            .map(|Current { entry, replaces }| {
-                let mut j = entry_json(entry);
-                j["name"] = names
-                    .get(&entry.member)
-                    .map(|n| Value::String(n.clone()))
-                    .unwrap_or(Value::Null);
-                j["replaces"] =
-                    Value::Array(replaces.iter().map(|r| Value::String(r.to_hex())).collect());
-                j
-            })
-            .collect();
-        out(Value::Array(v).to_string())?;
+        let mut rows: Vec<(MemberId, u64, Value)> = Vec::new();
+        for st in &standing {
+            for (interest, state) in &st.interests {
+                if !shown(state) {
+                    continue;
+                }
+                let v = state.version();
+                let mut j = entry_json(&store.find(&v.mark.id.to_hex())?.entry);
+                j["name"] = name_json(&names, st.member);
+                j["state"] = Value::String(state_name(state).into());
+                j["replaces"] = Value::Array(
+                    interest
+                        .versions
+                        .iter()
+                        .rev()
+                        .skip_while(|x| x.mark.seq > v.mark.seq)
+                        .skip(1)
+                        .map(|x| Value::String(x.mark.id.to_hex()))
+                        .collect(),
+                );
+                if let State::Withdrawn(_, end) | State::Retracted(_, end) = state {
+                    j["ended_by"] = Value::String(end.mark.id.to_hex());
+                }
+                rows.push((*st.member, v.mark.seq, j));
+            }
+            for nil in &st.nil_returns {
+                let mut j = entry_json(&store.find(&nil.mark.id.to_hex())?.entry);
+                j["name"] = name_json(&names, st.member);
+                j["state"] = Value::String("none".into());
+                j["contradicts"] = Value::Array(
+                    st.record
+                        .contradicted_by(st.member, nil)
+                        .map(|i| Value::String(i.first().mark.id.to_hex()))
+                        .collect(),
+                );
+                rows.push((*st.member, nil.mark.seq, j));
+            }
+        }
+        rows.sort_by_key(|(m, seq, _)| (*m, *seq));
+        out(Value::Array(rows.into_iter().map(|(_, _, j)| j).collect()).to_string())?;
         return Ok(Outcome::Ok);
     }
-    if list.is_empty() {
+    let on = matter
+        .as_ref()
+        .map(|m| format!(" on {}", m.as_str()))
+        .unwrap_or_default();
+    let mut hidden = 0usize;
+    let mut printed = false;
+    for st in &standing {
+        let mut lines: Vec<(u64, String)> = Vec::new();
+        for (interest, state) in &st.interests {
+            if !shown(state) {
+                hidden += 1;
+                continue;
+            }
+            let v = state.version();
+            let earlier = interest
+                .versions
+                .iter()
+                .filter(|x| x.mark.seq < v.mark.seq)
+                .count();
+            let history = if earlier == 0 {
+                String::new()
+            } else {
+                format!(
+                    " [version {} of {}]",
+                    earlier + 1,
+                    interest.first().mark.id.fingerprint()
+                )
+            };
+            lines.push((
+                v.mark.seq,
+                format!(
+                    "  {}  {}  {}{}{}",
+                    &v.mark.id.to_hex()[..16],
+                    v.mark.time.as_str(),
+                    state_prefix(state),
+                    decl_summary(&v.declaration),
+                    history
+                ),
+            ));
+        }
+        for nil in &st.nil_returns {
+            let said = match (&nil.scope, &nil.matters) {
+                (Scope::Specific, Some(ms)) => format!(
+                    "none: no conflict on {}",
+                    ms.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                _ => "none: nil return, no interests to register".to_string(),
+            };
+            let against: Vec<String> = st
+                .record
+                .contradicted_by(st.member, nil)
+                .map(|i| i.first().mark.id.fingerprint())
+                .collect();
+            let contradiction = if against.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; CONTRADICTS current declaration(s) {}",
+                    against.join(", ")
+                )
+            };
+            lines.push((
+                nil.mark.seq,
+                format!(
+                    "  {}  {}  {said}{contradiction}",
+                    &nil.mark.id.to_hex()[..16],
+                    nil.mark.time.as_str()
+                ),
+            ));
+        }
+        if lines.is_empty() {
+            continue;
+        }
+        lines.sort_by_key(|(seq, _)| *seq);
+        out(who(&names, st.member))?;
+        for (_, l) in lines {
+            out(l)?;
+        }
+        printed = true;
+    }
+    if !printed {
         eprintln!(
-            "(no current declarations{})",
-            matter
-                .as_ref()
-                .map(|m| format!(" on {}", m.as_str()))
-                .unwrap_or_default()
+            "(no current declarations or nil returns{on} as of {})",
+            point.date()
         );
     }
-    let mut last: Option<MemberId> = None;
-    for Current { entry: e, replaces } in &list {
-        if last != Some(e.member) {
-            out(who(&names, &e.member))?;
-            last = Some(e.member);
-        }
-        let history = if replaces.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " [version {} of {}]",
-                replaces.len() + 1,
-                replaces.last().map(|r| r.fingerprint()).unwrap_or_default()
-            )
-        };
-        out(format!(
-            "  {}  {}  {}{}",
-            &e.id.to_hex()[..16],
-            e.time.as_str(),
-            summary(e),
-            history
-        ))?;
+    if hidden > 0 {
+        eprintln!(
+            "({hidden} declaration(s){on} not in force as of {}: ended, withdrawn, retracted or not yet begun; --ended shows them)",
+            point.date()
+        );
     }
     Ok(Outcome::Ok)
+}
+
+fn name_json(names: &std::collections::HashMap<MemberId, String>, m: &MemberId) -> Value {
+    names
+        .get(m)
+        .map(|n| Value::String(n.clone()))
+        .unwrap_or(Value::Null)
+}
+
+/// The state's name in `--json`.
+fn state_name(s: &State<'_>) -> &'static str {
+    match s {
+        State::Current(_) => "current",
+        State::NotYet(_) => "not-yet",
+        State::Expired(_) => "expired",
+        State::Withdrawn(..) => "withdrawn",
+        State::Retracted(..) => "retracted",
+    }
+}
+
+/// What a line says first about a declaration that is not in force.
+fn state_prefix(s: &State<'_>) -> String {
+    match s {
+        State::Current(_) => String::new(),
+        State::NotYet(v) => format!(
+            "NOT YET (from {}): ",
+            v.declaration.since.as_ref().map_or("", |d| d.as_str())
+        ),
+        State::Expired(v) => format!(
+            "ENDED (until {}): ",
+            v.declaration.until.as_ref().map_or("", |d| d.as_str())
+        ),
+        State::Withdrawn(_, e) => match &e.how {
+            Ending::Withdrawn { until: Some(u) } => {
+                format!("ENDED {} (withdrawn {}): ", u.as_str(), e.mark.time.date())
+            }
+            _ => format!("ENDED (withdrawn {}): ", e.mark.time.date()),
+        },
+        State::Retracted(_, e) => match &e.how {
+            Ending::Retracted { reason } => {
+                format!("RETRACTED {} ({}): ", e.mark.time.date(), quote(reason))
+            }
+            Ending::Withdrawn { .. } => format!("RETRACTED {}: ", e.mark.time.date()),
+        },
+    }
 }

@@ -92,7 +92,7 @@ fn join_matters(ms: &[Matter]) -> String {
     ms.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-fn decl_summary(d: &Declaration) -> String {
+pub(super) fn decl_summary(d: &Declaration) -> String {
     let mut s = format!(
         "{} {} ({}, whose: {}) with {}",
         d.category,

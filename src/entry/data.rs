@@ -537,7 +537,7 @@ impl Data {
                     || d.ciphertext.len() > MAX_CIPHERTEXT
                     || !is_canonical_base64(&d.ciphertext)
                 {
-                    return Err(bad_field(format!("ciphertext must be 1 to {MAX_CIPHERTEXT} characters of padded standard base64")));
+                    return Err(bad_field(format!("ciphertext must be 4 to {MAX_CIPHERTEXT} characters of canonical padded standard base64 (at least one byte)")));
                 }
                 sorted_unique("recipients", d.recipients.iter(), MAX_RECIPIENTS)
             }

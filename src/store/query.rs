@@ -14,19 +14,17 @@ use crate::error::{Damage, Error, Result};
 use crate::hash::Hash32;
 use crate::keys::MemberId;
 
-/// `coi conflicts --matter M [--member N]`: (target rowid, line) of the live declarations and
-/// no-conflict statements naming matter `?1`, then the live standing declarations; `?2` is a member
-/// number or NULL.
-const QUERY_CONFLICTS_MATTER: &str =
-    "SELECT e.target, t.line FROM matters x JOIN entries e ON e.rowid = x.entry JOIN lines t ON t.rowid = e.rowid
-     WHERE x.matter = ?1 AND (?2 IS NULL OR e.member = ?2)
-       AND (e.kind = 'no-conflict' OR EXISTS (SELECT 1 FROM live v WHERE v.member = e.member AND v.entry = e.rowid))
-     UNION ALL
-     SELECT e.target, t.line FROM live l JOIN entries e ON e.rowid = l.entry JOIN lines t ON t.rowid = e.rowid
-     WHERE l.standing = 1 AND (?2 IS NULL OR l.member = ?2)";
-/// `coi conflicts --member N`: (target rowid, line) of member number `?1`'s live declarations.
-const QUERY_CONFLICTS_MEMBER: &str =
-    "SELECT e.target, t.line FROM live l JOIN entries e ON e.rowid = l.entry JOIN lines t ON t.rowid = e.rowid WHERE l.member = ?1";
+/// `coi conflicts --member N`: the lines of member number `?1`'s entries that the register
+/// folds (spec §6), in chain order.
+const QUERY_REGISTER_MEMBER: &str =
+    "SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid
+     WHERE e.member = ?1 AND e.kind IN ('profile', 'declaration', 'amend', 'withdraw', 'retract', 'no-conflict', 'reaffirm')
+     ORDER BY e.seq";
+/// `coi conflicts`: the same for every member, in order of arrival (each chain in order).
+const QUERY_REGISTER_ALL: &str =
+    "SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid
+     WHERE e.kind IN ('profile', 'declaration', 'amend', 'withdraw', 'retract', 'no-conflict', 'reaffirm')
+     ORDER BY e.rowid";
 /// `coi log --member N [-n K]`: (rowid, line) of member number `?1`'s last `?2` entries, newest
 /// first.
 const QUERY_LOG_MEMBER: &str =
@@ -38,35 +36,30 @@ const MIN_PREFIX: usize = 8;
 
 /// How people may write an id, or the start of one, to name an entry or a member: one set of
 /// rules, with parameters where entry and member ids have always been read differently.
+///
+/// Ids are accepted in every form `coi` prints them: full hex, a fingerprint with dashes
+/// (`0123-4567-89ab-cdef`), any prefix of either of at least [`MIN_PREFIX`] hex characters, in
+/// either case.
 struct IdSyntax {
-    /// Dashes are dropped first, so that a fingerprint (`0123-4567-89ab-cdef`) is a prefix.
-    dashes: bool,
     /// The most hex characters accepted.
     max: usize,
 }
 
-/// Entry ids: 8 to 64 lowercase hex characters.
-const ENTRY_ID: IdSyntax = IdSyntax {
-    dashes: false,
-    max: 64,
-};
-/// Member ids: 8 or more lowercase hex characters once dashes are dropped (more than 64 name no
-/// member).
-const MEMBER_ID: IdSyntax = IdSyntax {
-    dashes: true,
-    max: usize::MAX,
-};
+/// Entry ids: 8 to 64 hex characters once dashes are dropped.
+const ENTRY_ID: IdSyntax = IdSyntax { max: 64 };
+/// Member ids: 8 or more hex characters once dashes are dropped (more than 64 name no member).
+const MEMBER_ID: IdSyntax = IdSyntax { max: usize::MAX };
 
 impl IdSyntax {
     /// The lowercase hex prefix that `text` (surrounding blanks ignored) stands for, if it
     /// follows these rules.
     fn prefix(&self, text: &str) -> Option<String> {
-        let text = text.trim();
-        let hex: String = if self.dashes {
-            text.chars().filter(|c| *c != '-').collect()
-        } else {
-            text.to_string()
-        };
+        let hex: String = text
+            .trim()
+            .chars()
+            .filter(|c| *c != '-')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
         let ok = (MIN_PREFIX..=self.max).contains(&hex.len())
             && hex
                 .bytes()
@@ -304,63 +297,85 @@ impl Store {
             .collect()
     }
 
-    /// Live declarations, optionally of one member and/or naming one matter (standing declarations
-    /// apply to every matter and are included when a matter is given), with no-conflict statements
-    /// on that matter. Ordered by member, then seq.
+    /// The declarations in force now, optionally of one member and/or about one matter (a
+    /// standing declaration is about every matter), with the nil returns on that matter (with
+    /// no matter: the standing ones). Ordered by member, then seq. See [`Store::register`] and
+    /// [`crate::register::Register::standing`] for any other point in time.
     pub fn conflicts(
         &self,
         member: Option<&MemberId>,
         matter: Option<&crate::entry::Matter>,
     ) -> Result<Vec<Current>> {
-        let no = match member {
-            Some(m) => match member_no(&self.conn, m)? {
-                Some(no) => Some(no),
-                None => return Ok(Vec::new()),
-            },
-            None => None,
-        };
-        // (the entry's target rowid, its line)
-        let rows: Vec<(Option<i64>, String)> = match (no, matter) {
-            (_, Some(m)) => self
-                .conn
-                .prepare_cached(QUERY_CONFLICTS_MATTER)?
-                .query_map(params![m.as_str(), no], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?,
-            (Some(no), None) => self
-                .conn
-                .prepare_cached(QUERY_CONFLICTS_MEMBER)?
-                .query_map([no], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?,
-            (None, None) => self
-                .conn
-                .prepare_cached(
-                    "SELECT e.target, t.line FROM live l JOIN entries e ON e.rowid = l.entry JOIN lines t ON t.rowid = e.rowid",
-                )?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?,
-        };
-        let mut out = Vec::with_capacity(rows.len());
-        let mut prior = self
-            .conn
-            .prepare_cached("SELECT id, target FROM entries WHERE rowid = ?1")?;
-        for (target, line) in rows {
-            let entry = parse_stored(&line)?;
-            let mut replaces = Vec::new();
-            let mut cursor = target;
-            // Follow the amendment chain back to the original declaration.
-            while let Some(t) = cursor {
-                let (id, next): (Vec<u8>, Option<i64>) =
-                    prior.query_row([t], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                replaces.push(hash(&id)?);
-                cursor = next;
-                if replaces.len() > 100_000 {
-                    return Err(Error::Corrupt(Damage::EndlessAmendments));
+        let register = self.register(member)?;
+        let point = crate::register::Point::at_time(crate::entry::Timestamp::now());
+        let mut out = Vec::new();
+        for st in register.standing(&point, matter) {
+            for (interest, state) in &st.interests {
+                if !state.is_current() {
+                    continue;
                 }
+                let v = state.version();
+                let replaces = interest
+                    .versions
+                    .iter()
+                    .rev()
+                    .skip_while(|x| x.mark.seq > v.mark.seq)
+                    .skip(1)
+                    .map(|x| x.mark.id)
+                    .collect();
+                out.push(Current {
+                    entry: self.find(&v.mark.id.to_hex())?.entry,
+                    replaces,
+                });
             }
-            out.push(Current { entry, replaces });
+            for nil in &st.nil_returns {
+                out.push(Current {
+                    entry: self.find(&nil.mark.id.to_hex())?.entry,
+                    replaces: Vec::new(),
+                });
+            }
         }
         out.sort_by_key(|c| (c.entry.member, c.entry.seq));
         Ok(out)
+    }
+
+    /// The register (spec §6) of `member`, or of every member: every declaration with its
+    /// versions and end, nil returns, reaffirmations and profiles, folded from the entries held,
+    /// read one at a time in chain order.
+    pub fn register(&self, member: Option<&MemberId>) -> Result<crate::register::Register> {
+        let no = match member {
+            Some(m) => match member_no(&self.conn, m)? {
+                Some(no) => Some(no),
+                None => return Ok(crate::register::Register::new()),
+            },
+            None => None,
+        };
+        let mut st = match no {
+            Some(_) => self.conn.prepare_cached(QUERY_REGISTER_MEMBER)?,
+            None => self.conn.prepare_cached(QUERY_REGISTER_ALL)?,
+        };
+        let mut rows = match no {
+            Some(no) => st.query([no])?,
+            None => st.query([])?,
+        };
+        let mut register = crate::register::Register::new();
+        while let Some(r) = rows.next()? {
+            let line: String = r.get(0)?;
+            register.push(&parse_stored(&line)?);
+        }
+        if register.orphans() > 0 {
+            return Err(Error::Corrupt(Damage::Orphans(register.orphans())));
+        }
+        Ok(register)
+    }
+
+    /// Whether any entry held names `matter` (a declaration, amendment, nil return, vote or
+    /// determination): a matter nobody mentions is probably a typo.
+    pub fn matter_known(&self, matter: &crate::entry::Matter) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM matters WHERE matter = ?1 LIMIT 1")?
+            .exists([matter.as_str()])?)
     }
 
     /// Writes the chains of `members` (all members if `None`) in order of arrival, one line each.
@@ -509,9 +524,14 @@ mod tests {
             format!("\"{t}\" is not a member id: give the 64-character id, its fingerprint, or at least 8 hex characters of it")
         };
         assert_eq!(message(store.resolve_member("abcdef0")), not_id("abcdef0"));
-        assert_eq!(
-            message(store.resolve_member("ABCDEF01")),
-            not_id("ABCDEF01")
+        // Upper case is a member id's prefix like any other: here an ambiguous one, which
+        // names the candidates.
+        let two = message(store.resolve_member("ABCDEF01"));
+        assert!(
+            two.starts_with("ABCDEF01 matches several members (among them abcd-ef01-")
+                && two.contains(", abcd-ef01-")
+                && two.ends_with("); give more characters"),
+            "{two}"
         );
         assert_eq!(
             message(store.resolve_member("abcdefgh")),
@@ -528,7 +548,7 @@ mod tests {
         ));
         assert_eq!(
             message(store.resolve_member("abcd-ef01")),
-            "abcd-ef01 matches several members; give more characters"
+            "abcd-ef01 matches several members (among them abcd-ef01-1111-1111, abcd-ef01-2222-2222); give more characters"
         );
         assert_eq!(
             message(store.resolve_member(" 12345678")),
@@ -549,23 +569,25 @@ mod tests {
         let me = key.public().member_id();
         let e = store.append(&key, &me, profile("Ada")).unwrap();
         let hex = e.id.to_hex();
+        // Every form `coi` prints an id in: full, a fingerprint with dashes, prefixes, any case.
         for text in [
             hex.clone(),
             format!(" {hex} "),
             hex[..8].to_string(),
             hex[..9].to_string(),
+            hex.to_ascii_uppercase(),
+            e.id.fingerprint(),
+            e.id.fingerprint()[..9].to_string(),
+            e.id.fingerprint().to_ascii_uppercase(),
         ] {
-            assert_eq!(store.find(&text).unwrap().entry.id, e.id);
+            assert_eq!(store.find(&text).unwrap().entry.id, e.id, "{text}");
         }
         let not_id = |t: &str| {
-            format!("\"{t}\" is not an entry id: give at least 8 lowercase hex characters of it")
+            format!("\"{t}\" is not an entry id: give its id, its fingerprint, or at least 8 hex characters of either")
         };
         assert_eq!(message(store.find(&hex[..7])), not_id(&hex[..7]));
-        assert_eq!(message(store.find(" ABCDEF01 ")), not_id("ABCDEF01"));
-        assert_eq!(
-            message(store.find(&e.id.fingerprint())),
-            not_id(&e.id.fingerprint())
-        );
+        assert_eq!(message(store.find(" ABCDEFG1 ")), not_id("ABCDEFG1"));
+        assert_eq!(message(store.find("abcd-ef0")), not_id("abcd-ef0"));
         assert_eq!(
             message(store.find(&format!("{hex}0"))),
             not_id(&format!("{hex}0"))
@@ -598,7 +620,7 @@ mod tests {
         ));
         assert_eq!(
             message(store.find("abcdef01")),
-            "abcdef01 matches more than one entry; give more characters"
+            "abcdef01 matches more than one entry (among them abcd-ef01-1111-1111, abcd-ef01-2222-2222); give more characters"
         );
     }
 
@@ -617,15 +639,15 @@ mod tests {
         }
     }
 
-    /// The queries behind `coi conflicts` and `coi log --member` find their rows through indexes.
+    /// The queries behind `coi conflicts --member` and `coi log --member` find their rows through
+    /// indexes (`coi conflicts` of every member reads every entry, in order).
     /// The store keeps no statistics (no ANALYZE), so SQLite plans them the same on an empty store
     /// as on a large one.
     #[test]
     fn query_plans_use_indexes() {
         let store = Store::open_in_memory().unwrap();
         let queries = [
-            ("conflicts --matter", QUERY_CONFLICTS_MATTER),
-            ("conflicts --member", QUERY_CONFLICTS_MEMBER),
+            ("conflicts --member", QUERY_REGISTER_MEMBER),
             ("log --member", QUERY_LOG_MEMBER),
         ];
         for (name, sql) in queries {

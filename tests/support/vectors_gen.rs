@@ -55,16 +55,37 @@ pub struct Case {
     pub expect: Expect,
 }
 
+/// One case of several files verified together (spec §5.3, §11): `NAME.1.ledger`, `NAME.2.ledger`,
+/// … and one `NAME.expect`, whose places are written `F:LINE`.
+pub struct SetCase {
+    /// The case's name.
+    pub name: &'static str,
+    /// The files, in the order they are given to the verifier.
+    pub files: Vec<Vec<u8>>,
+    /// The `.expect` text.
+    pub expect: String,
+}
+
 /// Every file of `schema/vectors/`, by file name, in a fixed order.
 pub fn files() -> Vec<(String, Vec<u8>)> {
     let keys = Keys::new();
     let mut out = vec![("keys.txt".to_string(), keys.listing().into_bytes())];
-    for case in cases(&keys) {
+    for case in cases(&keys)
+        .into_iter()
+        .chain(head_cases(&keys))
+        .chain(answer_cases(&keys))
+    {
         out.push((format!("{}.ledger", case.name), case.ledger));
         out.push((
             format!("{}.expect", case.name),
             case.expect.render().into_bytes(),
         ));
+    }
+    for case in set_cases(&keys) {
+        for (i, f) in case.files.into_iter().enumerate() {
+            out.push((format!("{}.{}.ledger", case.name, i + 1), f));
+        }
+        out.push((format!("{}.expect", case.name), case.expect.into_bytes()));
     }
     out
 }
@@ -1892,4 +1913,537 @@ fn three_members(k: &Keys) -> Vec<u8> {
     ));
     let text: Vec<&str> = lines.iter().map(|e| e.line.as_str()).collect();
     ledger(&text)
+}
+
+/// A witness by carol naming `heads` (sorted by member, as the schema wants).
+fn witness_of(c: &mut Chain<'_>, time: i64, mut heads: Vec<Head>) -> Entry {
+    heads.sort_by_key(|h| h.member);
+    c.push(time, Data::Witness(Witness { heads }))
+}
+
+/// Heads checked against the chains of one file (spec §5.4).
+fn head_cases(k: &Keys) -> Vec<Case> {
+    use ErrorClass::*;
+    let mut out = Vec::new();
+    let mut add = |name: &'static str, ledger: Vec<u8>, expect: Expect| {
+        out.push(Case {
+            name,
+            ledger,
+            expect,
+        })
+    };
+    let mut a = Chain::new(&k.alice);
+    let a1 = a.push(0, profile("Ada Lovelace"));
+    let h1 = a.head();
+    let a2 = a.push(1, specific("Acme Networks"));
+    let h2 = a.head();
+    let a3 = a.push(2, Data::Reaffirm(Reaffirm::default()));
+    let h3 = a.head();
+    let wrong = |h: &Head, id: EntryId| Head { id, ..h.clone() };
+    let nobody = Head {
+        id: Hash32::with_context("coi-ledger/v1/entry-id", &[b"elsewhere"]),
+        member: k.dave.public().member_id(),
+        seq: 4,
+    };
+    {
+        // Heads that name the entries the file holds, before or after the witness's line, and a
+        // member whose chain is not in the file at all (not judged).
+        let mut b = Chain::new(&k.bob);
+        let b1 = b.push(0, profile("Bob"));
+        let mut c = Chain::new(&k.carol);
+        let w = witness_of(&mut c, 3, vec![b.head(), h3.clone(), nobody.clone()]);
+        add(
+            "valid-heads-agree",
+            ledger(&[&a1.line, &b1.line, &w.line, &a2.line, &a3.line]),
+            valid(),
+        );
+    }
+    {
+        // The head names alice's seq 2 with the id of her seq 1: contradicted by line 2.
+        let mut c = Chain::new(&k.carol);
+        let w = witness_of(&mut c, 3, vec![wrong(&h2, a1.id)]);
+        add(
+            "bad-head-other-id",
+            ledger(&[&a1.line, &a2.line, &w.line]),
+            invalid_other(3, BadHead, 2),
+        );
+        // The same head before the file reaches alice's seq 2: judged at line 3, reported then.
+        add(
+            "bad-head-other-id-later-line",
+            ledger(&[&a1.line, &w.line, &a2.line, &a3.line]),
+            invalid_other(2, BadHead, 3),
+        );
+    }
+    {
+        // The file's chain for alice ends at seq 2; the head names seq 3: reported after the
+        // last line, after the problems found on the way.
+        let mut c = Chain::new(&k.carol);
+        let w = witness_of(&mut c, 3, vec![h3.clone()]);
+        let mut b = Chain::new(&k.bob);
+        let b1 = b.push(0, profile("Bob"));
+        let b1_again = edit_text(&b1, &k.bob, "\"Bob\"", "\"Robert\"");
+        add(
+            "bad-head-beyond-end",
+            ledger(&[&a1.line, &w.line, &a2.line, &b1.line, &b1_again]),
+            Expect {
+                valid: false,
+                problems: vec![(5, Fork, Some(4)), (2, BadHead, None)],
+                notices: vec![],
+            },
+        );
+        // Alice's chain stops at line 2 (a bad signature): a head beyond its end is not judged,
+        // since the file is invalid anyway and her chain may go on elsewhere.
+        let bad_a2 = with_sig(&a2, |_| k.mallory.sign(b"not this").to_base64());
+        add(
+            "bad-signature-then-head-beyond-end",
+            ledger(&[&a1.line, &bad_a2, &w.line, &a3.line]),
+            invalid(&[(2, BadSignature)]),
+        );
+    }
+    {
+        // A vote commits to heads the same way.
+        let mut c = Chain::new(&k.carol);
+        let mut heads = vec![wrong(&h1, a2.id)];
+        heads.sort_by_key(|h| h.member);
+        let vote = c.push(
+            3,
+            Data::Vote(Vote {
+                heads,
+                held: t(3),
+                matter: Matter::parse("board-2026-01/item-3").expect("a vector's matter is valid"),
+                motion: None,
+                participation: vec![Participation {
+                    member: a.member,
+                    presence: Presence::Present,
+                    vote: Some(Ballot::Recused),
+                }],
+                result: Some(VoteResult::Carried),
+            }),
+        );
+        add(
+            "bad-head-in-vote",
+            ledger(&[&a1.line, &a2.line, &vote.line]),
+            invalid_other(3, BadHead, 1),
+        );
+    }
+    out
+}
+
+/// Several files verified together (spec §5.3, §5.4).
+fn set_cases(k: &Keys) -> Vec<SetCase> {
+    let mut out = Vec::new();
+    let mut add = |name: &'static str, files: Vec<Vec<u8>>, expect: &str| {
+        out.push(SetCase {
+            name,
+            files,
+            expect: expect.to_string(),
+        })
+    };
+    let mut a = Chain::new(&k.alice);
+    let a1 = a.push(0, profile("Ada Lovelace"));
+    let base = a.at(2, a1.id);
+    let a2 = a.push(1, specific("Acme Networks"));
+    let h2 = a.head();
+    let a3 = a.push(2, Data::Reaffirm(Reaffirm::default()));
+    // Another seq 2 signed by alice's key: the other side of a fork.
+    let mut other = base;
+    let b2 = other.push(1, specific("Initech"));
+    let b3 = other.push(2, Data::Reaffirm(Reaffirm::default()));
+    add(
+        "valid-set-one-chain-in-two-files",
+        vec![ledger(&[&a1.line]), ledger(&[&a1.line, &a2.line, &a3.line])],
+        "valid\n",
+    );
+    add(
+        "fork-set-two-files",
+        vec![
+            ledger(&[&a1.line, &a2.line, &a3.line]),
+            ledger(&[&a1.line, &b2.line, &b3.line]),
+        ],
+        "invalid\n2:2 fork 1:2\n",
+    );
+    {
+        // File 1 holds the witness and alice's seq 1; file 2 carries her chain on.
+        let mut c = Chain::new(&k.carol);
+        let w = witness_of(&mut c, 3, vec![h2.clone()]);
+        add(
+            "valid-set-head-in-a-later-file",
+            vec![ledger(&[&a1.line, &w.line]), ledger(&[&a1.line, &a2.line])],
+            "valid\n",
+        );
+        // File 2 carries the other side of a fork: the head in file 1 is contradicted.
+        add(
+            "bad-head-set-contradicted-by-a-later-file",
+            vec![ledger(&[&a1.line, &w.line]), ledger(&[&a1.line, &b2.line])],
+            "invalid\n1:2 bad-head 2:2\n",
+        );
+        // No file reaches seq 2: reported after the last file.
+        add(
+            "bad-head-set-beyond-every-file",
+            vec![ledger(&[&a1.line, &w.line]), ledger(&[&a1.line])],
+            "invalid\n1:2 bad-head\n",
+        );
+    }
+    out
+}
+
+/// An unknown kind's entry with `data`.
+fn unknown(kind: &str, data: Value) -> Data {
+    match data {
+        Value::Object(data) => Data::Unknown {
+            kind: kind.into(),
+            data,
+        },
+        _ => panic!("unknown-kind data is an object"),
+    }
+}
+
+/// `n` nested objects `{"a":{"a":…{}}}`.
+fn nested(n: usize) -> Value {
+    (0..n).fold(json!({}), |inner, _| json!({ "a": inner }))
+}
+
+/// The questions a second verifier found open in the spec (format v1), each answered by a
+/// sentence of the spec and shown here by a case.
+fn answer_cases(k: &Keys) -> Vec<Case> {
+    use ErrorClass::*;
+    let mut out = Vec::new();
+    let mut add = |name: &'static str, ledger: Vec<u8>, expect: Expect| {
+        out.push(Case {
+            name,
+            ledger,
+            expect,
+        })
+    };
+    let expect = |problems: &[(u64, ErrorClass, Option<u64>)], notices: &[u64]| Expect {
+        valid: problems.is_empty(),
+        problems: problems.to_vec(),
+        notices: notices.iter().map(|&l| (l, "unknown-kind")).collect(),
+    };
+    let mut a = Chain::new(&k.alice);
+    let a1 = a.push(0, profile("Ada Lovelace"));
+    let a2 = a.push(1, specific("Acme Networks"));
+    let a3 = a.push(2, Data::Reaffirm(Reaffirm::default()));
+    let bad = |e: &Entry| with_sig(e, |_| k.mallory.sign(b"something else").to_base64());
+
+    // §5.2: only an accepted entry of an unknown kind gets the notice; a duplicate, a fork or a
+    // line of a stopped chain does not.
+    {
+        let mut c = a.at(2, a1.id);
+        let u2 = c.push(1, unknown("travel-log", json!({"trips": 2})));
+        let mut d = a.at(2, a1.id);
+        let u2b = d.push(1, unknown("travel-log", json!({"trips": 3})));
+        add(
+            "duplicate-entry-unknown-kind",
+            ledger(&[&a1.line, &u2.line, &u2.line]),
+            expect(&[(3, DuplicateEntry, Some(2))], &[2]),
+        );
+        add(
+            "fork-unknown-kind",
+            ledger(&[&a1.line, &u2.line, &u2b.line]),
+            expect(&[(3, Fork, Some(2))], &[2]),
+        );
+        let mut c = a.at(3, a2.id);
+        let u3 = c.push(2, unknown("travel-log", json!({"trips": 2})));
+        add(
+            "bad-signature-then-unknown-kind",
+            ledger(&[&a1.line, &bad(&a2), &u3.line]),
+            expect(&[(2, BadSignature, None)], &[]),
+        );
+        add(
+            "seq-gap-unknown-kind",
+            ledger(&[&a1.line, &u3.line]),
+            expect(&[(2, SeqGap, None)], &[]),
+        );
+    }
+
+    // §5.1: the signature is checked before the chain rules; a line with a bad signature is
+    // `bad-signature` whatever the rules would say, and later lines of its member are unchecked,
+    // well-formed ones silently, others reported.
+    {
+        let broken = edit(&a2, &k.alice, |e| {
+            e.insert("prev".into(), json!(Hash32::from_bytes([7; 32]).to_hex()));
+        });
+        let broken_unsigned = {
+            let e = Entry::parse(&broken).expect("a well-formed line");
+            with_sig(&e, |_| a2.sig.expect("signed").to_base64())
+        };
+        add(
+            "bad-signature-and-broken-link",
+            ledger(&[&a1.line, &broken_unsigned]),
+            expect(&[(2, BadSignature, None)], &[]),
+        );
+        add(
+            "bad-signature-and-seq-gap",
+            ledger(&[&a1.line, &bad(&a3)]),
+            expect(&[(2, BadSignature, None)], &[]),
+        );
+        add(
+            "bad-signature-later-lines-unchecked",
+            ledger(&[&a1.line, &bad(&a2), &bad(&a3), "{\"entry\":"]),
+            expect(&[(2, BadSignature, None), (4, JsonSyntax, None)], &[]),
+        );
+    }
+
+    // §5.2 rule 3: a line at a position already taken is compared with the chain's entry only.
+    {
+        let mut c = a.at(2, a1.id);
+        let b2 = c.push(1, specific("Initech"));
+        let imp = edit(&a2, &k.mallory, |e| {
+            e.insert("key".into(), json!(k.mallory.public().to_hex()));
+        });
+        add(
+            "fork-repeated",
+            ledger(&[&a1.line, &a2.line, &b2.line, &b2.line, &a3.line]),
+            expect(&[(3, Fork, Some(2)), (4, Fork, Some(2))], &[]),
+        );
+        add(
+            "wrong-key-repeated",
+            ledger(&[&a1.line, &a2.line, &imp, &imp]),
+            expect(&[(3, WrongKey, Some(2)), (4, WrongKey, Some(2))], &[]),
+        );
+    }
+
+    // §5.2 rule 1: at seq 1, member-key-mismatch, then broken-link, then bad-reference.
+    {
+        let target = Hash32::from_bytes([9; 32]);
+        let first = |key: &SecretKey, prev: EntryId| -> String {
+            let e = sign(
+                &Draft {
+                    member: k.alice.public().member_id(),
+                    seq: 1,
+                    prev,
+                    time: t(0),
+                    data: Data::Withdraw(Withdraw {
+                        target,
+                        until: None,
+                    }),
+                },
+                key,
+            );
+            e.line
+        };
+        let junk = Hash32::from_bytes([8; 32]);
+        add(
+            "member-key-mismatch-before-broken-link",
+            ledger(&[&first(&k.mallory, junk)]),
+            expect(&[(1, MemberKeyMismatch, None)], &[]),
+        );
+        add(
+            "broken-link-before-bad-reference",
+            ledger(&[&first(&k.alice, junk)]),
+            expect(&[(1, BrokenLink, None)], &[]),
+        );
+        add(
+            "bad-reference-at-seq-1",
+            ledger(&[&first(&k.alice, Hash32::ZERO)]),
+            expect(&[(1, BadReference, None)], &[]),
+        );
+    }
+
+    // §6.9: a proof not of SIG's form is bad-field (the line is not well-formed); "the current
+    // key" new_key must differ from is the entry's own `key`.
+    {
+        let mut c = a.at(2, a1.id);
+        let rot = c.rotate(&k.alice2, 1);
+        let rot_proof = |f: &dyn Fn(&str) -> String| {
+            edit(&rot, &k.alice, |e| {
+                let d = data(e);
+                let p = d["proof"].as_str().expect("a proof").to_string();
+                d.insert("proof".into(), json!(f(&p)));
+            })
+        };
+        add(
+            "bad-field-rotation-proof-unpadded",
+            ledger(&[&a1.line, &rot_proof(&|p| p.trim_end_matches('=').into())]),
+            expect(&[(2, BadField, None)], &[]),
+        );
+        add(
+            "bad-field-rotation-proof-url-safe",
+            ledger(&[&a1.line, &rot_proof(&|p| format!("-{}", &p[1..]))]),
+            expect(&[(2, BadField, None)], &[]),
+        );
+        // Mallory signs a rotation of alice's chain to alice's own key: new_key differs from the
+        // entry's `key` (mallory's), so the line is well-formed; the chain says wrong-key.
+        let proof = k.alice.sign(&key_accept_message(
+            &a.member,
+            &k.mallory.public(),
+            &k.alice.public(),
+            2,
+        ));
+        let to_own = sign(
+            &a.at(2, a1.id).draft(
+                1,
+                Data::KeyRotation(KeyRotation {
+                    new_key: k.alice.public(),
+                    proof,
+                }),
+            ),
+            &k.mallory,
+        );
+        add(
+            "wrong-key-rotation-to-the-chains-key",
+            ledger(&[&a1.line, &to_own.line]),
+            expect(&[(2, WrongKey, None)], &[]),
+        );
+    }
+
+    // §2: empty arrays are the schema's business; depth counts from the line's own object.
+    {
+        let empty = edit(&a2, &k.alice, |e| {
+            data(e).insert("matters".into(), json!([]));
+        });
+        add(
+            "bad-field-empty-array",
+            ledger(&[&a1.line, &empty]),
+            expect(&[(2, BadField, None)], &[]),
+        );
+        let mut c = a.at(2, a1.id);
+        let u = c.push(1, unknown("travel-log", json!({"trips": []})));
+        add(
+            "valid-unknown-kind-empty-array",
+            ledger(&[&a1.line, &u.line]),
+            expect(&[], &[2]),
+        );
+        // data is at depth 3: five more objects reach depth 8, six reach 9.
+        let mut c = a.at(2, a1.id);
+        let deep8 = c.push(1, unknown("travel-log", nested(5)));
+        add(
+            "valid-unknown-kind-depth-8",
+            ledger(&[&a1.line, &deep8.line]),
+            expect(&[], &[2]),
+        );
+        let deep9 = edit(&deep8, &k.alice, |e| {
+            e.insert("data".into(), nested(6));
+        });
+        add(
+            "json-syntax-depth-9",
+            ledger(&[&a1.line, &deep9]),
+            expect(&[(2, JsonSyntax, None)], &[]),
+        );
+    }
+
+    // §4.2, §6.2: no leap second, no year 0000; noncharacters are text like any other.
+    {
+        let at = |time: &str| {
+            edit(&a2, &k.alice, |e| {
+                e.insert("time".into(), json!(time));
+            })
+        };
+        add(
+            "bad-field-time-leap-second",
+            ledger(&[&a1.line, &at("2026-06-30T23:59:60Z")]),
+            expect(&[(2, BadField, None)], &[]),
+        );
+        add(
+            "bad-field-time-year-0",
+            ledger(&[&at("0000-01-05T09:00:00Z")]),
+            expect(&[(1, BadField, None)], &[]),
+        );
+        let since0 = edit(&a2, &k.alice, |e| {
+            data(e).insert("since".into(), json!("0000-01-01"));
+        });
+        add(
+            "bad-field-date-year-0",
+            ledger(&[&a1.line, &since0]),
+            expect(&[(2, BadField, None)], &[]),
+        );
+        let mut c = Chain::new(&k.alice);
+        let named = c.push(0, profile("Ada \u{FDD0} Lovelace \u{FFFF}"));
+        add("valid-noncharacters", ledger(&[&named.line]), valid());
+    }
+
+    // §7: ciphertext is 4 to 49,152 characters of canonical padded base64 of at least one byte.
+    {
+        let mut c = a.at(2, a1.id);
+        let s2 = c.push(1, sealed("Example Foundation"));
+        let d3 = c.push(2, disclosure(&s2, &[k.carol.public().member_id()]));
+        let with_ct = |ct: String| {
+            edit(&d3, &k.alice, |e| {
+                data(e).insert("ciphertext".into(), json!(ct));
+            })
+        };
+        add(
+            "bad-field-ciphertext-empty",
+            ledger(&[&a1.line, &s2.line, &with_ct(String::new())]),
+            expect(&[(3, BadField, None)], &[]),
+        );
+        add(
+            "bad-field-ciphertext-trailing-bits",
+            ledger(&[&a1.line, &s2.line, &with_ct("QR==".into())]),
+            expect(&[(3, BadField, None)], &[]),
+        );
+        add(
+            "bad-field-ciphertext-too-long",
+            ledger(&[&a1.line, &s2.line, &with_ct("QUJD".repeat(12_289))]),
+            expect(&[(3, BadField, None)], &[]),
+        );
+        add(
+            "valid-ciphertext-limits",
+            ledger(&[&a1.line, &s2.line, &with_ct("QQ==".into())]),
+            valid(),
+        );
+        let mut c = a.at(2, a1.id);
+        c.push(1, sealed("Example Foundation"));
+        let long = c.push(
+            2,
+            Data::Disclosure(Disclosure {
+                ciphertext: "QUJD".repeat(12_288),
+                recipients: vec![k.carol.public().member_id()],
+                target: s2.id,
+            }),
+        );
+        add(
+            "valid-ciphertext-longest",
+            ledger(&[&a1.line, &s2.line, &long.line]),
+            valid(),
+        );
+    }
+
+    // §8.1: a present participant's vote is optional (a secret ballot records presence alone);
+    // §6.7: withdraw.until is information and is not compared with the target's dates.
+    {
+        let mut c = Chain::new(&k.carol);
+        let v = c.push(
+            3,
+            Data::Vote(Vote {
+                heads: vec![Head {
+                    id: a2.id,
+                    member: a.member,
+                    seq: 2,
+                }],
+                held: t(3),
+                matter: Matter::parse("board-2026-01/item-3").expect("a vector's matter is valid"),
+                motion: None,
+                participation: vec![Participation {
+                    member: a.member,
+                    presence: Presence::Present,
+                    vote: None,
+                }],
+                result: None,
+            }),
+        );
+        add(
+            "valid-vote-present-without-ballot",
+            ledger(&[&a1.line, &a2.line, &v.line]),
+            valid(),
+        );
+        let mut d = a.at(2, a1.id);
+        let mut since = declaration("Acme Networks", Scope::Standing, &[]);
+        since.since = Some(date("2025-03-01"));
+        let s2 = d.push(1, Data::Declaration(since));
+        let w = d.push(
+            2,
+            Data::Withdraw(Withdraw {
+                target: s2.id,
+                until: Some(date("1999-01-01")),
+            }),
+        );
+        add(
+            "valid-withdraw-until-before-since",
+            ledger(&[&a1.line, &s2.line, &w.line]),
+            valid(),
+        );
+    }
+    out
 }

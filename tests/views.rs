@@ -1,0 +1,258 @@
+//! What the reading views say, as a careful reader acts on it: declarations are current only
+//! between their dates, silence, "none" and "unknown" differ, and one member's long history
+//! cannot break an answer for everyone.
+
+mod support;
+
+use coi_ledger::{
+    Between, Category, Data, Declaration, Draft, EntryId, Mitigation, Scope, SecretKey, Timestamp,
+    Whose,
+};
+use serde_json::Value;
+use support::cli::Home;
+
+fn declare<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "declare",
+        "--category",
+        "financial",
+        "--between",
+        "personal-professional",
+        "--counterparty",
+        "Acme",
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+fn states(j: &Value) -> Vec<(String, String)> {
+    j.as_array()
+        .expect("an array")
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap_or("").to_string(),
+                r["state"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_declaration_is_current_only_between_since_and_until() {
+    let h = Home::init("Ada");
+    h.coi(&declare(&[
+        "--standing",
+        "--since",
+        "2020-01-01",
+        "--until",
+        "2021-01-01",
+    ]))
+    .ok();
+    h.coi(&declare(&["--standing", "--since", "2999-01-01"]))
+        .ok();
+    h.coi(&declare(&["--matter", "b/1"])).ok();
+    // Now: only the open-ended one is current; the others are counted, not shown as current.
+    let now = h.coi(&["conflicts", "--json"]).ok().json();
+    assert_eq!(
+        states(&now),
+        [("declaration".into(), "current".into())],
+        "{now}"
+    );
+    let text = h.coi(&["conflicts"]).ok();
+    assert!(!text.stdout.contains("2021-01-01"), "{}", text.stdout);
+    assert!(text.stderr.contains("2 declaration(s)"), "{}", text.stderr);
+    // --ended shows them, marked.
+    let all = h.coi(&["conflicts", "--ended"]).ok().stdout;
+    assert!(all.contains("ENDED (until 2021-01-01)"), "{all}");
+    assert!(all.contains("NOT YET (from 2999-01-01)"), "{all}");
+    // As of a date inside the first one's range, nothing made later counts: entries made today
+    // did not exist on 2020-06-01.
+    let then = h
+        .coi(&["conflicts", "--as-of", "2020-06-01", "--json"])
+        .ok()
+        .json();
+    assert_eq!(states(&then), Vec::<(String, String)>::new(), "{then}");
+}
+
+#[test]
+fn withdraw_refuses_a_date_to_come_and_ends_the_declaration_at_once() {
+    let h = Home::init("Ada");
+    let d = h.coi(&declare(&["--standing"])).ok().id();
+    h.coi(&["withdraw", &d, "--until", "2999-12-31"])
+        .code(2)
+        .err_has("amend the declaration with --until 2999-12-31");
+    assert_eq!(
+        states(&h.coi(&["conflicts", "--json"]).ok().json()).len(),
+        1
+    );
+    // Amending with a planned end keeps it current until then.
+    h.coi(&["amend", &d, "--until", "2999-12-31"]).ok();
+    let now = h.coi(&["conflicts", "--json"]).ok().json();
+    assert_eq!(states(&now), [("amend".into(), "current".into())], "{now}");
+    let amended = now[0]["id"].as_str().unwrap().to_string();
+    h.coi(&["withdraw", &amended, "--until", "2026-01-31"]).ok();
+    assert_eq!(
+        states(&h.coi(&["conflicts", "--json"]).ok().json()).len(),
+        0
+    );
+    let ended = h.coi(&["conflicts", "--ended"]).ok().stdout;
+    assert!(ended.contains("ENDED 2026-01-31 (withdrawn "), "{ended}");
+}
+
+#[test]
+fn nil_returns_show_and_contradictions_are_named() {
+    let h = Home::init("Ada");
+    let bob = Home::init("Bob");
+    // Bob files a standing nil return: he is not silent, with or without --matter.
+    bob.coi(&["declare", "--none", "--standing"]).ok();
+    let bob_file = bob.file("bob.ledger");
+    bob.coi(&["export", "-o", bob_file.to_str().unwrap()]).ok();
+    h.coi(&["import", bob_file.to_str().unwrap()]).ok();
+    let d = h.coi(&declare(&["--matter", "b/1"])).ok().id();
+    let all = h.coi(&["conflicts"]).ok().stdout;
+    assert!(all.contains("\"Bob\""), "{all}");
+    assert!(all.contains("none: nil return"), "{all}");
+    let on = h.coi(&["conflicts", "--matter", "b/1"]).ok().stdout;
+    assert!(on.contains("none: nil return"), "{on}");
+    // Ada says "none" on b/1 while her declaration on it is current: warned, and shown.
+    let warned = h.coi(&["declare", "--none", "--matter", "b/1"]).ok();
+    assert!(
+        warned.stderr.contains("contradicts it"),
+        "{}",
+        warned.stderr
+    );
+    let on = h
+        .coi(&["conflicts", "--matter", "b/1", "--json"])
+        .ok()
+        .json();
+    let none = on
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "no-conflict" && r["name"] == "Ada")
+        .expect("Ada's none");
+    assert_eq!(none["contradicts"][0], d.as_str(), "{on}");
+    let text = h.coi(&["conflicts", "--matter", "b/1"]).ok().stdout;
+    assert!(text.contains("CONTRADICTS current declaration"), "{text}");
+}
+
+#[test]
+fn a_matter_nobody_names_is_refused_unless_asked_for() {
+    let h = Home::init("Ada");
+    h.coi(&declare(&["--standing"])).ok();
+    h.coi(&declare(&["--matter", "b/1"])).ok();
+    let typo = h.coi(&["conflicts", "--matter", "b/nosuch"]).code(1);
+    assert!(typo.stdout.is_empty());
+    assert!(
+        typo.stderr.contains("no entry in this store names matter"),
+        "{}",
+        typo.stderr
+    );
+    let j = h
+        .coi(&[
+            "conflicts",
+            "--matter",
+            "b/nosuch",
+            "--allow-unknown",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(j.as_array().unwrap().len(), 1, "the standing one: {j}");
+    let j = h
+        .coi(&["conflicts", "--matter", "b/1", "--json"])
+        .ok()
+        .json();
+    assert_eq!(j.as_array().unwrap().len(), 2, "{j}");
+}
+
+/// One member's valid chain of 100,001 amendments must not break `conflicts` for everyone (it
+/// used to fail with "amendment chain does not end").
+#[test]
+fn a_long_amendment_history_does_not_break_conflicts() {
+    let key = SecretKey::from_seed(&[0x42; 32]);
+    let member = key.public().member_id();
+    let decl = |value: u64| Declaration {
+        between: Between::PersonalProfessional,
+        category: Category::Financial,
+        counterparty: "Acme".into(),
+        matters: None,
+        mitigation: Mitigation::Recuse,
+        nature: None,
+        relationship: None,
+        scope: Scope::Standing,
+        sealed: None,
+        since: None,
+        until: None,
+        value: Some(format!("{value} USD")),
+        whose: Whose::Own,
+    };
+    let n = 100_002u64;
+    let mut prev = EntryId::ZERO;
+    let mut first = EntryId::ZERO;
+    let mut text = String::new();
+    let time = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+    for seq in 1..=n {
+        let data = if seq == 1 {
+            Data::Declaration(decl(0))
+        } else {
+            Data::Amend {
+                target: if seq == 2 { first } else { prev },
+                declaration: decl(seq),
+            }
+        };
+        let e = Draft {
+            member,
+            seq,
+            prev,
+            time,
+            data,
+        }
+        .sign(&key)
+        .unwrap();
+        if seq == 1 {
+            first = e.id;
+        }
+        prev = e.id;
+        text.push_str(&e.line);
+        text.push('\n');
+    }
+    let h = Home::init("Ada");
+    let file = h.file("long.ledger");
+    std::fs::write(&file, text).unwrap();
+    h.coi(&["import", file.to_str().unwrap()]).ok();
+    h.coi(&declare(&["--standing"])).ok();
+    let started = std::time::Instant::now();
+    let j = h.coi(&["conflicts", "--json"]).ok().json();
+    let rows = j.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "both members' current declarations");
+    let long = rows
+        .iter()
+        .find(|r| r["kind"] == "amend")
+        .expect("the long one");
+    assert_eq!(long["data"]["value"], format!("{n} USD"));
+    assert_eq!(long["replaces"].as_array().unwrap().len() as u64, n - 1);
+    eprintln!("conflicts over {n} amendments: {:?}", started.elapsed());
+}
+
+#[test]
+fn ids_are_accepted_in_every_form_they_are_printed() {
+    let h = Home::init("Ada");
+    let d = h.coi(&declare(&["--standing"])).ok().id();
+    let fingerprint = format!("{}-{}-{}-{}", &d[..4], &d[4..8], &d[8..12], &d[12..16]);
+    for form in [
+        d.clone(),
+        d.to_ascii_uppercase(),
+        d[..16].to_string(),
+        fingerprint.clone(),
+        fingerprint.to_ascii_uppercase(),
+    ] {
+        let shown = h.coi(&["show", &form, "--json"]).ok().json();
+        assert_eq!(shown["id"], d.as_str(), "{form}");
+    }
+    let me = h.coi(&["whoami", "--json"]).ok().json();
+    let fp = me["fingerprint"].as_str().unwrap().to_ascii_uppercase();
+    let mine = h.coi(&["conflicts", "--member", &fp, "--json"]).ok().json();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+}
