@@ -460,10 +460,13 @@ fn bare_sample(path: &Path, entries: u64, max: usize) -> Result<Vec<Bare>, Strin
             continue;
         }
         let e = Entry::parse(&line).map_err(|e| format!("line {}: {e:?}", i + 1))?;
+        let sig = e
+            .sig
+            .ok_or_else(|| format!("line {}: sig is not of the spec's form", i + 1))?;
         out.push(Bare {
             key: e.key,
             message: signing_message(e.body().as_bytes()),
-            sig: e.sig,
+            sig,
         });
     }
     Ok(out)

@@ -535,15 +535,25 @@ fn truncation_at_an_entry_boundary_is_a_valid_shorter_chain_and_a_store_reports_
         ENTRIES + 1
     );
 
-    // Truncation anywhere else leaves a partial last line: rejected (sampled, every 97th byte).
+    // Truncation anywhere else leaves a partial last line: rejected (sampled, every 97th byte),
+    // as `missing-final-newline`, or `invalid-utf8` when the cut splits a character (the byte
+    // checks of spec §3 come first).
     let cut: Vec<usize> = (1..full.len())
         .step_by(97)
         .filter(|&c| full[c - 1] != b'\n')
         .collect();
     let bad: Vec<usize> = par_map(cut.len(), |i| {
         let r = verify(&full[..cut[i]]).expect("no panic");
-        let ok =
-            !r.valid && r.problems.last().map(|p| p.class) == Some(ErrorClass::MissingFinalNewline);
+        let start = full[..cut[i]]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        let want = if std::str::from_utf8(&full[start..cut[i]]).is_ok() {
+            ErrorClass::MissingFinalNewline
+        } else {
+            ErrorClass::InvalidUtf8
+        };
+        let ok = !r.valid && r.problems.last().map(|p| p.class) == Some(want);
         (!ok).then_some(cut[i])
     })
     .into_iter()

@@ -2,6 +2,7 @@
 //!
 //! (a) any valid draft of any kind signs to a line that parses and verifies back to the same data
 //!     and id, and re-signing the parsed entry gives the byte-identical line;
+//! (a2) any other SIG string leaves the same entry, body and id, and is `bad-signature` (§5.1);
 //! (b) on arbitrary bytes, JSON-flavoured garbage and random mutations of valid lines,
 //!     `check_line`, `Entry::parse` and `verify_bytes` never panic, and a line that is accepted
 //!     is canonical (re-encodes to the same bytes) and is the unmutated line;
@@ -454,6 +455,29 @@ proptest! {
         prop_assert!(assert_line_round_trip(entry.line.as_bytes()));
         let raw = RawLine { number: 1, bytes: entry.line.clone().into_bytes(), fault: None };
         prop_assert!(check_line(&raw).is_ok());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(128)))]
+
+    /// Spec §5.1 step 6: a line whose SIG is any other string (escapes and non-ASCII included)
+    /// is still the same well-formed entry, with the same body and id, no signature, and
+    /// `bad-signature` from the line check, located at its member and seq.
+    #[test]
+    fn any_other_sig_keeps_the_entry_and_is_a_bad_signature(c in case(), sig in prop_oneof![text(120), Just(String::new())]) {
+        let (sk, draft) = c.build();
+        let entry = draft.sign(&sk).expect("sign");
+        let good = entry.sig.expect("signed").to_base64();
+        prop_assume!(sig != good);
+        let line = format!("{{\"entry\":{},\"sig\":{}}}", entry.body(), Value::String(sig));
+        let back = Entry::parse(&line).expect("well-formed");
+        prop_assert_eq!(back.body(), entry.body());
+        prop_assert_eq!(back.id, entry.id);
+        prop_assert!(back.sig.is_none());
+        prop_assert!(!assert_line_round_trip(line.as_bytes()));
+        let err = check_line(&RawLine { number: 1, bytes: line.into_bytes(), fault: None }).expect_err("bad signature");
+        prop_assert_eq!((err.error.class, err.member, err.seq), (coi_ledger::ErrorClass::BadSignature, Some(entry.member), Some(entry.seq)));
     }
 }
 

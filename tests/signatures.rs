@@ -374,6 +374,68 @@ fn weak_rotation_key_is_bad_key_everywhere() {
     }
 }
 
+/// A SIG that is not of spec §3's form is a bad signature of a well-formed line (§5.1 step 6):
+/// reported with its member and seq, and the member's chain stops there (the next line is
+/// unchecked, not `seq-gap`), end to end from the line to the report.
+#[test]
+fn malformed_sig_is_its_members_bad_signature_and_stops_the_chain() {
+    let sk = SecretKey::from_seed(&[5; 32]);
+    let member = sk.public().member_id();
+    let mut prev = Hash32::ZERO;
+    let entries: Vec<_> = (1..=3)
+        .map(|seq| {
+            let e = Draft {
+                member,
+                seq,
+                prev,
+                time: time(),
+                data: Data::Profile(Profile {
+                    name: format!("Ada {seq}"),
+                    capacity: None,
+                    affiliation: None,
+                }),
+            }
+            .sign(&sk)
+            .expect("sign");
+            prev = e.id;
+            e
+        })
+        .collect();
+    let good = entries[1].sig.expect("signed").to_base64();
+    let unpadded = entries[1]
+        .line
+        .replacen(&good, good.trim_end_matches('='), 1);
+    let parsed = coi_ledger::Entry::parse(&unpadded).expect("well-formed");
+    assert_eq!((parsed.sig, parsed.id), (None, entries[1].id));
+    let err = check_line(&RawLine {
+        number: 2,
+        bytes: unpadded.clone().into_bytes(),
+        fault: None,
+    })
+    .expect_err("bad signature");
+    assert_eq!(
+        (err.error.class, err.member, err.seq),
+        (ErrorClass::BadSignature, Some(member), Some(2))
+    );
+    let file = format!("{}\n{unpadded}\n{}\n", entries[0].line, entries[2].line);
+    let report = verify_bytes(file.as_bytes());
+    let problems: Vec<_> = report
+        .problems
+        .iter()
+        .map(|p| (p.line, p.class, p.member, p.seq))
+        .collect();
+    assert_eq!(
+        problems,
+        [(2, ErrorClass::BadSignature, Some(member), Some(2))]
+    );
+    assert_eq!(report.entries, 1);
+    assert_eq!(report.members.len(), 1);
+    assert_eq!(
+        (report.members[0].head_seq, report.members[0].unchecked),
+        (1, 1)
+    );
+}
+
 #[test]
 fn weak_key_file_public_is_refused() {
     let sk = SecretKey::from_seed(&[4; 32]);

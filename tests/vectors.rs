@@ -279,6 +279,60 @@ fn committed_vectors_are_what_the_generator_makes() {
     );
 }
 
+/// The vectors of a malformed SIG (spec §3) hold what their names say: on the reported line, SIG is
+/// a string that strict base64 of 64 bytes is not, checked with the base64 crate directly rather
+/// than through the code under test; where a lax decoder would take it, the signature it would
+/// read is valid, so that only SIG's form makes the line fail.
+#[test]
+fn malformed_sig_vectors_are_what_they_claim() {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
+    let mut seen = 0;
+    for (name, ledger, expected) in committed_cases() {
+        let shape = [
+            "bad-signature-base64-",
+            "bad-signature-sig-",
+            "bad-signature-malformed-",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p));
+        if !shape {
+            continue;
+        }
+        seen += 1;
+        let at: usize = expected.problems[0].0.parse().expect("a line number");
+        let text = String::from_utf8(ledger).expect("UTF-8");
+        let line = text.lines().nth(at - 1).expect("the reported line");
+        let value: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        let sig = value["sig"].as_str().expect("SIG is a string");
+        let strict = STANDARD
+            .decode(sig)
+            .ok()
+            .filter(|b| b.len() == 64 && STANDARD.encode(b) == sig);
+        assert!(strict.is_none(), "{name}: SIG {sig:?} is of §3's form");
+        let lax = match &name[..] {
+            n if n.ends_with("unpadded") || n.starts_with("bad-signature-malformed-") => {
+                STANDARD_NO_PAD.decode(sig).ok()
+            }
+            n if n.ends_with("url-safe") => URL_SAFE.decode(sig).ok(),
+            _ => None,
+        };
+        if let Some(bytes) = lax {
+            let body = &line["{\"entry\":".len()..line.rfind(",\"sig\":").expect("a sig")];
+            let entry = &value["entry"];
+            let key = hex::decode(entry["key"].as_str().expect("a key")).expect("hex");
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&key.try_into().expect("32 bytes"))
+                .expect("a key");
+            let sig = ed25519_dalek::Signature::from_bytes(&bytes.try_into().expect("64 bytes"));
+            assert!(
+                key.verify_strict(&coi_ledger::signing_message(body.as_bytes()), &sig)
+                    .is_ok(),
+                "{name}: the laxly decoded signature does not verify"
+            );
+        }
+    }
+    assert!(seen >= 10, "only {seen} malformed-SIG vectors");
+}
+
 /// The bad-key vectors' keys are what their names say, checked with ed25519-dalek directly rather
 /// than through the code under test.
 #[test]

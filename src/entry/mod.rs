@@ -30,6 +30,9 @@ pub const MAX_LINE_LEN: usize = 65_535;
 const LINE_PREFIX: &str = "{\"entry\":";
 const SIG_INFIX: &str = ",\"sig\":\"";
 const LINE_SUFFIX: &str = "\"}";
+/// The frame around SIG's JSON string (quotes included), whatever SIG holds.
+const SIG_KEY: &str = ",\"sig\":";
+const LINE_END: &str = "}";
 
 /// A verified-syntax entry: the envelope fields, its data, id and signature, and its line.
 #[derive(Clone, Debug)]
@@ -48,10 +51,14 @@ pub struct Entry {
     pub time: Timestamp,
     /// Content.
     pub data: Data,
-    /// The signature.
-    pub sig: Signature,
+    /// The signature, or `None` when SIG is not of spec §3's form (88 characters of padded
+    /// standard base64 encoding 64 bytes). Such a line is still well-formed: it belongs to its
+    /// member, and its signature check fails with `bad-signature` (spec §5.1 step 6).
+    pub sig: Option<Signature>,
     /// The canonical line, without LF.
     pub line: String,
+    /// Where the body ends in `line`: SIG's length varies when it is not of §3's form.
+    body_end: usize,
 }
 
 /// What a new entry says, before it is placed in a chain and signed.
@@ -111,8 +118,9 @@ impl Draft {
             prev: self.prev,
             time: self.time,
             data: self.data.clone(),
-            sig,
+            sig: Some(sig),
             line,
+            body_end: LINE_PREFIX.len() + body.len(),
         })
     }
 }
@@ -170,8 +178,10 @@ impl Entry {
                 return None;
             }
         }
-        let sig = Signature::from_base64(p.sig).ok()?;
-        let body_end = line.len() - SIG_INFIX.len() - SIGNATURE_B64_LEN - LINE_SUFFIX.len();
+        // The fast layout's SIG is 88 characters written as themselves; one that does not decode
+        // is still the entry's (spec §5.1 step 6), as in the full path.
+        let sig = Signature::from_base64(p.sig).ok();
+        let body_end = line.len() - SIG_INFIX.len() - p.sig.len() - LINE_SUFFIX.len();
         let body = line.get(LINE_PREFIX.len()..body_end)?;
         Some(Entry {
             id: entry_id(body.as_bytes()),
@@ -183,6 +193,7 @@ impl Entry {
             data,
             sig,
             line: line.to_string(),
+            body_end,
         })
     }
 
@@ -198,7 +209,8 @@ impl Entry {
                     && full.time == fast.time
                     && full.data == fast.data
                     && full.sig == fast.sig
-                    && full.line == fast.line,
+                    && full.line == fast.line
+                    && full.body_end == fast.body_end,
                 "Entry::parse_fast disagrees with Entry::parse_full on {line:?}"
             ),
             Err(e) => panic!("Entry::parse_fast accepted a line that Entry::parse_full refuses ({e:?}): {line:?}"),
@@ -304,13 +316,23 @@ impl Entry {
                 return Err(bad_field("key-rotation: new_key equals the current key"));
             }
         }
-        let sig = Signature::from_base64(&sig_text)?;
+        // SIG's form is part of the signature check (spec §5.1 step 6), not of the line's: a
+        // line whose SIG is any other string is well-formed and belongs to its member.
+        let sig = Signature::from_base64(&sig_text).ok();
         // The body is the bytes of the entry object as they stand in the line. The canonical check
-        // above guarantees the line is exactly PREFIX body INFIX sig SUFFIX.
-        let body_end = line.len() - SIG_INFIX.len() - SIGNATURE_B64_LEN - LINE_SUFFIX.len();
+        // above guarantees the line is exactly `{"entry":` BODY `,"sig":` SIG `}`, with SIG the
+        // canonical encoding of `sig_text`, of any length when it is not of §3's form. The body
+        // may hold any text, `"sig":` included, so its end is found from the line's end by SIG's
+        // length, never by searching.
+        let tail = format!(
+            "{SIG_KEY}{}{LINE_END}",
+            canon::encode(&Value::String(sig_text))
+        );
         let body = line
-            .get(LINE_PREFIX.len()..body_end)
+            .strip_prefix(LINE_PREFIX)
+            .and_then(|rest| rest.strip_suffix(tail.as_str()))
             .ok_or_else(|| bad_field("line is not {\"entry\":...,\"sig\":...}"))?;
+        let body_end = LINE_PREFIX.len() + body.len();
         Ok(Entry {
             id: entry_id(body.as_bytes()),
             member,
@@ -321,13 +343,13 @@ impl Entry {
             data,
             sig,
             line: line.to_string(),
+            body_end,
         })
     }
 
-    /// The body B: the bytes of the entry object within the line.
+    /// The body B: the bytes of the entry object within the line (spec §4.2).
     pub fn body(&self) -> &str {
-        &self.line[LINE_PREFIX.len()
-            ..self.line.len() - SIG_INFIX.len() - SIGNATURE_B64_LEN - LINE_SUFFIX.len()]
+        &self.line[LINE_PREFIX.len()..self.body_end]
     }
 
     /// Checks the signature with strict Ed25519 rules under the entry's own key.
@@ -336,13 +358,19 @@ impl Entry {
             // The message buffer, reused: this runs for every line verified.
             static MESSAGE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
+        let Some(sig) = &self.sig else {
+            return Err(FormatError::new(
+                ErrorClass::BadSignature,
+                format!("sig is not {SIGNATURE_B64_LEN} characters of padded standard base64 encoding 64 bytes (spec §3)"),
+            ));
+        };
         let body = self.body().as_bytes();
         let ok = MESSAGE.with(|m| match m.try_borrow_mut() {
             Ok(mut m) => {
                 write_signing_message(&mut m, body);
-                self.key.verify_strict(&m, &self.sig)
+                self.key.verify_strict(&m, sig)
             }
-            Err(_) => self.key.verify_strict(&signing_message(body), &self.sig),
+            Err(_) => self.key.verify_strict(&signing_message(body), sig),
         });
         if ok {
             Ok(())
@@ -427,6 +455,58 @@ mod tests {
         assert_eq!(back.data, e.data);
         assert_eq!(back.line, e.line);
         assert!(e.line.starts_with("{\"entry\":{\"data\":{\"between\""));
+    }
+
+    /// A line whose SIG is any string but §3's form still parses, with no signature, and its body
+    /// is exactly the entry object's bytes, however SIG is written (spec §3, §4.2, §5.1 step 6).
+    #[test]
+    fn body_is_the_entry_object_whatever_the_sig() {
+        let sk = SecretKey::from_seed(&[9; 32]);
+        // The body holds `,"sig":"` itself (escaped), so searching for it would cut it short.
+        let e = Draft {
+            member: sk.public().member_id(),
+            seq: 1,
+            prev: Hash32::ZERO,
+            time: Timestamp::parse("2026-11-27T10:00:00Z").unwrap(),
+            data: Data::Profile(Profile {
+                affiliation: None,
+                capacity: None,
+                name: "Eve \",\"sig\":\"x".into(),
+            }),
+        }
+        .sign(&sk)
+        .unwrap();
+        let good = e.sig.unwrap().to_base64();
+        let url_safe = good.replace('+', "-").replace('/', "_");
+        assert_ne!(url_safe, good, "the signature has a + or a /");
+        let sigs = [
+            String::new(),
+            good.trim_end_matches('=').to_string(),
+            url_safe,
+            format!("{}A=", &good[..86]),
+            format!("{good}AAAA"),
+            format!("{}é", &good[..87]),
+            format!("{}\"\\", &good[..86]),
+            "\",\"sig\":\"".to_string(),
+        ];
+        for sig in sigs {
+            assert_ne!(sig, good);
+            let line = format!(
+                "{LINE_PREFIX}{}{SIG_KEY}{}{LINE_END}",
+                e.body(),
+                canon::encode(&Value::String(sig.clone())),
+            );
+            let back = Entry::parse(&line).unwrap_or_else(|err| panic!("{sig:?}: {err:?}"));
+            assert_eq!(back.body(), e.body(), "{sig:?}");
+            assert_eq!(back.id, e.id, "{sig:?}");
+            assert!(back.sig.is_none(), "{sig:?}");
+            assert_eq!(back.line, line);
+            let err = back.verify_signatures().unwrap_err();
+            assert_eq!(err.class, ErrorClass::BadSignature, "{sig:?}");
+            assert!(err.message.contains("spec §3"), "{}", err.message);
+        }
+        let back = Entry::parse(&e.line).unwrap();
+        assert_eq!((back.body(), back.sig), (e.body(), e.sig));
     }
 
     #[test]

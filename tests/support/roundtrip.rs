@@ -38,6 +38,17 @@ pub fn assert_line_round_trip(bytes: &[u8]) -> bool {
                     .to_string(),
                 text
             );
+            // The body is framed by exactly SIG, whatever SIG's form (spec §3, §4.2): the line
+            // is `{"entry":` BODY `,"sig":` SIG `}`.
+            let value = parse_canonical(text).expect("parsed lines are canonical");
+            assert_eq!(
+                format!("{{\"entry\":{},\"sig\":{}}}", e.body(), value["sig"]),
+                text,
+                "the body is not the line's entry object"
+            );
+            if let Some(sig) = &e.sig {
+                assert_eq!(value["sig"].as_str(), Some(sig.to_base64().as_str()));
+            }
             // The typed entry re-encodes to the very body it was parsed from.
             let draft = Draft {
                 member: e.member,

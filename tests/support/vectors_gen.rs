@@ -472,8 +472,17 @@ fn raw_key_line(key: &[u8; 32], sig: Option<&str>, signer: &SecretKey) -> String
 
 /// The line of `e` with its base64 signature replaced by `f(sig)`.
 fn with_sig(e: &Entry, f: impl FnOnce(&str) -> String) -> String {
-    let sig = e.sig.to_base64();
+    let sig = e.sig.expect("a vector's entry is signed").to_base64();
     assemble(e.body(), &f(&sig))
+}
+
+/// The line of `e` with SIG the string `sig`, in its canonical JSON encoding (spec §2).
+fn with_sig_text(e: &Entry, sig: &str) -> String {
+    format!(
+        "{{\"entry\":{},\"sig\":{}}}",
+        e.body(),
+        Value::String(sig.into())
+    )
 }
 
 /// An unknown-kind entry whose line is exactly `len` bytes (LF excluded).
@@ -520,6 +529,7 @@ fn cases(k: &Keys) -> Vec<Case> {
     let a2 = a.push(1, specific("Acme Networks"));
     let a3 = a.push(2, Data::Reaffirm(Reaffirm::default()));
     let (l1, l2, l3) = (a1.line.as_str(), a2.line.as_str(), a3.line.as_str());
+    let a2_sig = a2.sig.expect("a signed entry has a signature");
     let mut b = Chain::new(&k.bob);
     let b1 = b.push(0, profile("Bob"));
     let b2 = b.push(1, specific("Globex"));
@@ -649,6 +659,34 @@ fn cases(k: &Keys) -> Vec<Case> {
         format!("{l1}\n{l2}").into_bytes(),
         invalid(&[(2, MissingFinalNewline)]),
     );
+    // Byte checks come before JSON: an unterminated last line is not parsed.
+    add(
+        "missing-final-newline-not-json",
+        format!("{l1}\n{}", &l2[..l2.len() / 2]).into_bytes(),
+        invalid(&[(2, MissingFinalNewline)]),
+    );
+    // `missing-final-newline` is the last byte check of an unterminated line (spec §3).
+    add("bom-only", vec![0xef, 0xbb, 0xbf], invalid(&[(1, Bom)]));
+    add(
+        "carriage-return-unterminated",
+        format!("{l1}\n{l2}\r").into_bytes(),
+        invalid(&[(2, CarriageReturn)]),
+    );
+    add(
+        "nul-byte-unterminated",
+        format!("{l1}\n{}", a2.line.replacen("Acme", "Ac\0me", 1)).into_bytes(),
+        invalid(&[(2, NulByte)]),
+    );
+    {
+        let mut file = ledger(&[l1]);
+        file.extend_from_slice(l2.as_bytes());
+        file.push(0xff);
+        add(
+            "invalid-utf8-unterminated",
+            file,
+            invalid(&[(2, InvalidUtf8)]),
+        );
+    }
 
     // ---- Canonical JSON (spec §2).
     add(
@@ -803,7 +841,7 @@ fn cases(k: &Keys) -> Vec<Case> {
         invalid(&[(2, NonCanonical)]),
     );
     {
-        let sig = a2.sig.to_base64();
+        let sig = a2_sig.to_base64();
         add(
             "non-canonical-line-key-order",
             ledger(&[
@@ -870,7 +908,7 @@ fn cases(k: &Keys) -> Vec<Case> {
             "unsupported-version-extra-line-key",
             ledger(&[
                 l1,
-                &json!({ "entry": body, "more": 1, "sig": a2.sig.to_base64() }).to_string(),
+                &json!({ "entry": body, "more": 1, "sig": a2_sig.to_base64() }).to_string(),
             ]),
             invalid(&[(2, UnsupportedVersion)]),
         );
@@ -882,7 +920,7 @@ fn cases(k: &Keys) -> Vec<Case> {
             "bad-field-no-version",
             ledger(&[
                 l1,
-                &json!({ "entry": no_v, "sig": a2.sig.to_base64() }).to_string(),
+                &json!({ "entry": no_v, "sig": a2_sig.to_base64() }).to_string(),
             ]),
             invalid(&[(2, BadField)]),
         );
@@ -890,7 +928,7 @@ fn cases(k: &Keys) -> Vec<Case> {
             "bad-field-no-entry",
             ledger(&[
                 l1,
-                &json!({ "line": {"v": 1}, "sig": a2.sig.to_base64() }).to_string(),
+                &json!({ "line": {"v": 1}, "sig": a2_sig.to_base64() }).to_string(),
             ]),
             invalid(&[(2, BadField)]),
         );
@@ -1174,13 +1212,77 @@ fn cases(k: &Keys) -> Vec<Case> {
         ]),
         invalid(&[(2, BadSignature)]),
     );
+    // SIG of any other form than §3's is a bad signature on a well-formed line (spec §5.1 step 6):
+    // the line is its member's, stops the chain, and the member's next line is unchecked.
+    {
+        let unpadded = with_sig(&a2, |s| s.trim_end_matches('=').to_string());
+        add(
+            "bad-signature-malformed-stops-chain",
+            ledger(&[l1, &unpadded, &b1.line, l3, &b2.line]),
+            invalid(&[(2, BadSignature)]),
+        );
+        // At a position already taken, a malformed SIG is still `bad-signature`, not a fork or a
+        // duplicate, and the chain stops there: the same line validly signed, next, is unchecked
+        // (else a `fork` or a `duplicate-entry`).
+        let other = sign(&a.at(2, a1.id).draft(1, specific("Initech")), &k.alice);
+        let other_unpadded = with_sig(&other, |s| s.trim_end_matches('=').to_string());
+        add(
+            "bad-signature-malformed-at-taken-position",
+            ledger(&[l1, l2, &other_unpadded, &other.line]),
+            invalid(&[(3, BadSignature)]),
+        );
+        add(
+            "bad-signature-malformed-duplicate",
+            ledger(&[l1, l2, &unpadded, l2]),
+            invalid(&[(3, BadSignature)]),
+        );
+        // After the chain stopped, a line with a malformed SIG is unchecked like any other.
+        let no_context = assemble(a2.body(), &k.alice.sign(a2.body().as_bytes()).to_base64());
+        add(
+            "bad-signature-stops-chain-malformed-after",
+            ledger(&[l1, &no_context, &with_sig_text(&a3, "AAAA")]),
+            invalid(&[(2, BadSignature)]),
+        );
+    }
+    {
+        // Shapes of SIG that are not §3's; each line is alice's seq 2, so her seq 3 on line 3 is
+        // unchecked. The last two are written with more bytes than characters, so that a
+        // reader that finds the body's end by assuming 88 bytes of SIG gets it wrong.
+        let good = a2_sig.to_base64();
+        let url_safe = if good.contains(['+', '/']) {
+            good.replace('+', "-").replace('/', "_")
+        } else {
+            format!("-{}", &good[1..])
+        };
+        let mut long = a2_sig.to_bytes().to_vec();
+        long.push(0);
+        let shapes = [
+            ("bad-signature-base64-url-safe", url_safe),
+            // 88 characters with one `=`: 65 bytes.
+            ("bad-signature-base64-65-bytes", B64.encode(&long)),
+            ("bad-signature-base64-too-long", format!("{good}AAAA")),
+            ("bad-signature-sig-empty", String::new()),
+            // 88 characters, 89 bytes.
+            ("bad-signature-sig-not-ascii", format!("{}é", &good[..87])),
+            // 88 characters written as 90 bytes (`\\` and `\"`).
+            ("bad-signature-sig-escapes", format!("{}\\\"", &good[..86])),
+        ];
+        for (name, sig) in shapes {
+            assert_ne!(sig, good, "{name}");
+            add(
+                name,
+                ledger(&[l1, &with_sig_text(&a2, &sig), l3]),
+                invalid(&[(2, BadSignature)]),
+            );
+        }
+    }
     add(
         "bad-signature-s-not-reduced",
         ledger(&[
             l1,
             &with_sig(&a2, |_| {
                 // S + ℓ verifies under the lax equation but is not canonical: the malleated signature.
-                let mut sig = a2.sig.to_bytes();
+                let mut sig = a2_sig.to_bytes();
                 add_le(&mut sig[32..], &ELL);
                 B64.encode(sig)
             }),
@@ -2064,7 +2166,7 @@ fn answer_cases(k: &Keys) -> Vec<Case> {
         });
         let broken_unsigned = {
             let e = Entry::parse(&broken).expect("a well-formed line");
-            with_sig(&e, |_| a2.sig.to_base64())
+            with_sig(&e, |_| a2.sig.expect("signed").to_base64())
         };
         add(
             "bad-signature-and-broken-link",
