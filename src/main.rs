@@ -5,10 +5,11 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
-
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
+    let args = match cli::parse_args() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     let result = cli::run(args);
     // Whatever the outcome, what was printed so far goes out before any error message.
     let flushed = cli::flush();

@@ -157,7 +157,10 @@ mod tests {
         assert_eq!(quote_cut("abc", 3), "\"abc\"");
         assert_eq!(quote_cut("éé", 1), "\"é\"\u{2026}(+1)");
         // Already-escaped messages are not escaped twice; what a terminal would act on is.
-        assert_eq!(sanitize("say \\\"x\\\" \u{1b}[2J"), "say \\\"x\\\" \\u{001B}[2J");
+        assert_eq!(
+            sanitize("say \\\"x\\\" \u{1b}[2J"),
+            "say \\\"x\\\" \\u{001B}[2J"
+        );
     }
 
     #[test]

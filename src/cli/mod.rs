@@ -135,6 +135,34 @@ pub fn exit_code(result: &Result<Outcome>) -> ExitCode {
     }
 }
 
+/// Parses the command line. The parser's own messages (usage errors, `--help`, `--version`)
+/// are printed here with every line sanitized, since a usage error quotes the argument it
+/// refused, and an argument can hold terminal escapes; the exit code is the parser's (0 for
+/// help, 2 for a usage error).
+pub fn parse_args() -> std::result::Result<Args, ExitCode> {
+    use clap::Parser as _;
+    Args::try_parse().map_err(|e| {
+        let text: Vec<String> = e
+            .render()
+            .to_string()
+            .lines()
+            .map(coi_ledger::display::sanitize)
+            .collect();
+        let text = text.join("\n");
+        if e.use_stderr() {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+        if e.exit_code() == 0 {
+            exit_code(&Ok(Outcome::Ok))
+        } else {
+            // A usage error exits as every other error does.
+            exit_code(&Err(Error::Invalid(String::new())))
+        }
+    })
+}
+
 thread_local! {
     /// Standard output, buffered: listings print thousands of lines. Flushed by [`flush`].
     static OUT: std::cell::RefCell<io::BufWriter<io::Stdout>> =

@@ -8,7 +8,7 @@ use coi_ledger::store::StoredEntry;
 use coi_ledger::{MemberId, Result, Scope, Timestamp};
 use serde_json::Value;
 
-use super::render::{decl_summary, entry_json, names, summary, who};
+use super::render::{decl_summary, entry_json, names, row, summary, who};
 use super::{member_arg, out, parse_date, parse_matter, Outcome};
 
 #[derive(ClapArgs, Debug)]
@@ -64,7 +64,7 @@ pub(super) fn log(home: &Home, a: LogArgs) -> Result<Outcome> {
         if a.json {
             out(entry_json(e).to_string())?;
         } else {
-            out(format!(
+            row(format!(
                 "{}  {}  {} #{}  {:<13} {}",
                 &e.id.to_hex()[..16],
                 e.time.as_str(),
@@ -89,14 +89,14 @@ pub(super) fn show(home: &Home, a: ShowArgs) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     let names = names(&store)?;
-    out(format!("id       {}", e.id))?;
-    out(format!("member   {}", who(&names, &e.member)))?;
-    out(format!("         {}", e.member))?;
-    out(format!("seq      {}", e.seq))?;
-    out(format!("prev     {}", e.prev))?;
-    out(format!("time     {}", e.time.as_str()))?;
-    out(format!("kind     {}", e.kind()))?;
-    out(format!("key      {}", e.key.to_hex()))?;
+    row(format!("id       {}", e.id))?;
+    row(format!("member   {}", who(&names, &e.member)))?;
+    row(format!("         {}", e.member))?;
+    row(format!("seq      {}", e.seq))?;
+    row(format!("prev     {}", e.prev))?;
+    row(format!("time     {}", e.time.as_str()))?;
+    row(format!("kind     {}", e.kind()))?;
+    row(format!("key      {}", e.key.to_hex()))?;
     let body: Value = serde_json::from_str(e.body()).unwrap_or(Value::Null);
     if let Some(Value::Object(data)) = body.get("data") {
         for (k, v) in data {
@@ -104,10 +104,10 @@ pub(super) fn show(home: &Home, a: ShowArgs) -> Result<Outcome> {
                 Value::String(s) => quote(s),
                 other => escape(&other.to_string()),
             };
-            out(format!("  {k:<13} {shown}"))?;
+            row(format!("  {k:<13} {shown}"))?;
         }
     }
-    out(format!("summary  {}", summary(&e)))?;
+    row(format!("summary  {}", summary(&e)))?;
     Ok(Outcome::Ok)
 }
 
@@ -250,9 +250,9 @@ pub(super) fn conflicts(home: &Home, a: ConflictsArgs) -> Result<Outcome> {
             continue;
         }
         lines.sort_by_key(|(seq, _)| *seq);
-        out(who(&names, st.member))?;
+        row(who(&names, st.member))?;
         for (_, l) in lines {
-            out(l)?;
+            row(l)?;
         }
         printed = true;
     }

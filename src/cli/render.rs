@@ -3,12 +3,85 @@
 
 use std::collections::HashMap;
 
-use coi_ledger::display::{escape, quote};
+use coi_ledger::display::{escape, quote_cut};
 use coi_ledger::store::Store;
 use coi_ledger::{Data, Declaration, Entry, Matter, MemberId, Report, Result};
 use serde_json::{json, Value};
 
 use super::out;
+
+/// What a folded line's continuation starts with: no row of any view starts with it, so text
+/// that reaches the edge of the screen can never look like a row of its own.
+pub(super) const CONTINUATION: &str = "    \u{21B3} ";
+
+/// The columns a one-line view may use: the terminal's width when standard output is one (at
+/// least 40), else `COLUMNS` if set; `None` (lines whole) for a pipe or file, which no terminal
+/// wraps and which `grep` should see whole.
+fn width() -> Option<usize> {
+    let term = console::Term::stdout();
+    if term.is_term() {
+        return Some(
+            term.size_checked()
+                .map_or(80, |(_, c)| usize::from(c))
+                .max(40),
+        );
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .map(|c| c.max(40))
+}
+
+/// `line` cut into pieces of at most `width` display columns, every piece after the first
+/// starting with [`CONTINUATION`], so that a terminal never wraps a line itself and text that
+/// reaches the edge can never look like a row of its own. Pieces end at a space when one is
+/// near the edge.
+pub(super) fn fold(line: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar as _;
+    let indent = unicode_width::UnicodeWidthStr::width(CONTINUATION);
+    let mut pieces = Vec::new();
+    let mut piece = String::new();
+    let mut used = 0;
+    // Where the current piece could end at a space: byte offset after it, and its column.
+    let mut space: Option<(usize, usize)> = None;
+    for c in line.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width && used > indent {
+            let rest = match space.filter(|&(_, col)| col + 20 >= width) {
+                Some((at, _)) => piece.split_off(at),
+                None => String::new(),
+            };
+            pieces.push(std::mem::take(&mut piece));
+            piece.push_str(CONTINUATION);
+            piece.push_str(&rest);
+            used = indent + unicode_width::UnicodeWidthStr::width(rest.as_str());
+            space = None;
+        }
+        piece.push(c);
+        used += w;
+        if c == ' ' {
+            space = Some((piece.len(), used));
+        }
+    }
+    pieces.push(piece);
+    pieces
+}
+
+/// Writes one line of a human view, folded to the screen ([`fold`]).
+pub(super) fn row(line: impl AsRef<str>) -> Result<()> {
+    match width() {
+        Some(w) => {
+            for piece in fold(line.as_ref(), w) {
+                out(piece)?;
+            }
+            Ok(())
+        }
+        None => out(line),
+    }
+}
+
+/// Longest untrusted value shown in a one-line view; `show` prints values whole.
+pub(super) const ONE_LINE_VALUE: usize = 60;
 
 pub(super) fn names(store: &Store) -> Result<HashMap<MemberId, String>> {
     store.names()
@@ -16,9 +89,14 @@ pub(super) fn names(store: &Store) -> Result<HashMap<MemberId, String>> {
 
 pub(super) fn who(names: &HashMap<MemberId, String>, m: &MemberId) -> String {
     match names.get(m) {
-        Some(n) => format!("{} {}", m.fingerprint(), quote(n)),
+        Some(n) => format!("{} {}", m.fingerprint(), quote_cut(n, ONE_LINE_VALUE)),
         None => m.fingerprint(),
     }
+}
+
+/// An untrusted value in a one-line view: quoted, cut at [`ONE_LINE_VALUE`] characters.
+fn q(s: &str) -> String {
+    quote_cut(s, ONE_LINE_VALUE)
 }
 
 /// A one-line summary of an entry's content, escaped for the terminal.
@@ -26,14 +104,14 @@ pub(super) fn summary(e: &Entry) -> String {
     match &e.data {
         Data::Profile(p) => format!(
             "name {}{}{}",
-            quote(&p.name),
+            q(&p.name),
             p.capacity
                 .as_deref()
-                .map(|c| format!(", capacity {}", quote(c)))
+                .map(|c| format!(", capacity {}", q(c)))
                 .unwrap_or_default(),
             p.affiliation
                 .as_deref()
-                .map(|c| format!(", affiliation {}", quote(c)))
+                .map(|c| format!(", affiliation {}", q(c)))
                 .unwrap_or_default()
         ),
         Data::Declaration(d) => decl_summary(d),
@@ -57,12 +135,12 @@ pub(super) fn summary(e: &Entry) -> String {
                 .map(|u| format!(" (ended {})", u.as_str()))
                 .unwrap_or_default()
         ),
-        Data::Retract(r) => format!("retracts {}: {}", r.target.fingerprint(), quote(&r.reason)),
+        Data::Retract(r) => format!("retracts {}: {}", r.target.fingerprint(), q(&r.reason)),
         Data::Reaffirm(r) => format!(
             "re-affirms live entries{}",
             r.note
                 .as_deref()
-                .map(|n| format!(": {}", quote(n)))
+                .map(|n| format!(": {}", q(n)))
                 .unwrap_or_default()
         ),
         Data::KeyRotation(k) => format!("rotates to key {}", &k.new_key.to_hex()[..16]),
@@ -83,7 +161,7 @@ pub(super) fn summary(e: &Entry) -> String {
             d.outcome
         ),
         Data::Witness(w) => format!("witnesses {} heads", w.heads.len()),
-        Data::Unknown { kind, .. } => format!("(kind {} not understood by this coi)", quote(kind)),
+        Data::Unknown { kind, .. } => format!("(kind {} not understood by this coi)", q(kind)),
         _ => String::new(),
     }
 }
@@ -101,7 +179,7 @@ pub(super) fn decl_summary(d: &Declaration) -> String {
             .map(|r| r.as_str())
             .unwrap_or("relationship not given"),
         d.whose,
-        quote(&d.counterparty)
+        q(&d.counterparty)
     );
     match &d.matters {
         Some(ms) => s.push_str(&format!(" on {}", join_matters(ms))),
@@ -109,7 +187,7 @@ pub(super) fn decl_summary(d: &Declaration) -> String {
     }
     s.push_str(&format!("; mitigation {}", d.mitigation));
     if let Some(v) = &d.value {
-        s.push_str(&format!("; value {}", quote(v)));
+        s.push_str(&format!("; value {}", q(v)));
     }
     if let Some(v) = &d.since {
         s.push_str(&format!("; since {}", v.as_str()));
@@ -118,7 +196,7 @@ pub(super) fn decl_summary(d: &Declaration) -> String {
         s.push_str(&format!("; until {}", v.as_str()));
     }
     if let Some(n) = &d.nature {
-        s.push_str(&format!("; {}", quote(n)));
+        s.push_str(&format!("; {}", q(n)));
     }
     s
 }
@@ -161,10 +239,10 @@ pub(super) fn print_report(file: &str, r: &Report) -> Result<()> {
         if let Some(s) = p.seq {
             at.push_str(&format!(" seq {s}"));
         }
-        out(format!("{at}: {}: {}", p.class, escape(&p.message)))?;
+        row(format!("{at}: {}: {}", p.class, escape(&p.message)))?;
     }
     for n in &r.notices {
-        out(format!(
+        row(format!(
             "{f}:{}: member {} seq {}: notice {}: {}",
             n.line,
             n.member.fingerprint(),
@@ -174,18 +252,18 @@ pub(super) fn print_report(file: &str, r: &Report) -> Result<()> {
         ))?;
     }
     if r.valid {
-        out(format!(
+        row(format!(
             "{f}: valid: {} entries from {} members",
             r.entries,
             r.members.len()
         ))?;
         for m in &r.members {
-            out(format!(
+            row(format!(
                 "  {}  {:<24} seq 1..{}  head {}",
                 m.member.fingerprint(),
                 m.name
                     .as_deref()
-                    .map(quote)
+                    .map(q)
                     .unwrap_or_else(|| "(no profile)".into()),
                 m.head_seq,
                 m.head_id
@@ -194,7 +272,7 @@ pub(super) fn print_report(file: &str, r: &Report) -> Result<()> {
             ))?;
         }
     } else {
-        out(format!(
+        row(format!(
             "{f}: INVALID: {} problem(s); {} of {} lines accepted",
             r.problems.len(),
             r.entries,

@@ -9,10 +9,12 @@ use serde_json::Value;
 pub const COI: &str = env!("CARGO_BIN_EXE_coi");
 
 /// A `coi` command on home `home`, with `COI_PASSPHRASE` removed so that the environment the tests
-/// run in never supplies a passphrase.
+/// run in never supplies a passphrase, and `COLUMNS` so that views print their lines whole.
 pub fn command(home: &Path) -> Command {
     let mut c = Command::new(COI);
-    c.env("COI_HOME", home).env_remove("COI_PASSPHRASE");
+    c.env("COI_HOME", home)
+        .env_remove("COI_PASSPHRASE")
+        .env_remove("COLUMNS");
     c
 }
 
