@@ -256,3 +256,35 @@ fn ids_are_accepted_in_every_form_they_are_printed() {
     let mine = h.coi(&["conflicts", "--member", &fp, "--json"]).ok().json();
     assert_eq!(mine.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn log_limit_gives_the_last_entries_in_order() {
+    let h = Home::init("Ada");
+    for m in ["b/1", "b/2", "b/3"] {
+        h.coi(&declare(&["--matter", m])).ok();
+    }
+    let seqs = |args: &[&str]| -> Vec<u64> {
+        h.coi(args)
+            .ok()
+            .stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["seq"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(seqs(&["log", "--json"]), [1, 2, 3, 4]);
+    assert_eq!(seqs(&["log", "--json", "--limit", "2"]), [3, 4]);
+    assert_eq!(seqs(&["log", "--json", "--limit", "9"]), [1, 2, 3, 4]);
+    let me = h.coi(&["whoami", "--json"]).ok().json()["member"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        seqs(&["log", "--json", "--member", &me, "--limit", "3"]),
+        [2, 3, 4]
+    );
+    assert_eq!(seqs(&["log", "--json", "--limit", "0"]), Vec::<u64>::new());
+}

@@ -62,7 +62,7 @@ enum Command {
     Reaffirm(ReaffirmArgs),
     /// Replace your signing key; your member id stays the same (the old key signs the change).
     RotateKey(RotateKeyArgs),
-    /// List entries in the store, oldest first.
+    /// List entries in the order the store received them (each member's chain in order).
     Log(LogArgs),
     /// Show one entry in full.
     Show(ShowArgs),

@@ -58,24 +58,29 @@ pub(super) struct ConflictsArgs {
 pub(super) fn log(home: &Home, a: LogArgs) -> Result<Outcome> {
     let store = home.open_store()?;
     let member = member_arg(&store, a.member.as_deref())?;
-    let entries = store.log(member.as_ref(), a.limit)?;
     let names = names(&store)?;
-    for StoredEntry { entry: e, .. } in &entries {
-        if a.json {
-            out(entry_json(e).to_string())?;
-        } else {
-            row(format!(
-                "{}  {}  {} #{}  {:<13} {}",
-                &e.id.to_hex()[..16],
-                e.time.as_str(),
-                who(&names, &e.member),
-                e.seq,
-                e.kind(),
-                summary(e)
-            ))?;
-        }
-    }
-    if !a.json && entries.is_empty() {
+    let mut any = false;
+    store.log_each(
+        member.as_ref(),
+        a.limit,
+        |StoredEntry { entry: e, .. }| {
+            any = true;
+            if a.json {
+                out(entry_json(&e).to_string())
+            } else {
+                row(format!(
+                    "{}  {}  {} #{}  {:<13} {}",
+                    &e.id.to_hex()[..16],
+                    e.time.as_str(),
+                    who(&names, &e.member),
+                    e.seq,
+                    e.kind(),
+                    summary(&e)
+                ))
+            }
+        },
+    )?;
+    if !a.json && !any {
         eprintln!("(no entries)");
     }
     Ok(Outcome::Ok)

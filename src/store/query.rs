@@ -25,11 +25,12 @@ const QUERY_REGISTER_ALL: &str =
     "SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid
      WHERE e.kind IN ('profile', 'declaration', 'amend', 'withdraw', 'retract', 'no-conflict', 'reaffirm')
      ORDER BY e.rowid";
-/// `coi log --member N [-n K]`: (rowid, line) of member number `?1`'s last `?2` entries, newest
-/// first.
+/// `coi log --member N [--limit K]`: (rowid, line) of member number `?1`'s last `?2` entries,
+/// in chain order.
 const QUERY_LOG_MEMBER: &str =
     "SELECT e.rowid, t.line FROM entries e JOIN lines t ON t.rowid = e.rowid
-     WHERE e.member = ?1 ORDER BY e.seq DESC LIMIT ?2";
+     WHERE e.member = ?1 ORDER BY e.seq
+     LIMIT -1 OFFSET max(0, (SELECT head_seq FROM members WHERE no = ?1) - ?2)";
 
 /// The fewest hex characters that name an entry or a member.
 const MIN_PREFIX: usize = 8;
@@ -265,36 +266,51 @@ impl Store {
     }
 
     /// Entries in order of arrival, optionally of one member only, optionally only the last `limit`.
+    /// Holds them all; [`Store::log_each`] streams.
     pub fn log(&self, member: Option<&MemberId>, limit: Option<u64>) -> Result<Vec<StoredEntry>> {
-        let limit = limit.map(|l| l as i64).unwrap_or(-1);
-        let rows: Vec<(i64, String)> = match member {
+        let mut out = Vec::new();
+        self.log_each(member, limit, |e| {
+            out.push(e);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each entry in the order the store received them (a member's in chain
+    /// order), optionally of one member only, optionally only the last `limit`; one entry in
+    /// memory at a time.
+    pub fn log_each(
+        &self,
+        member: Option<&MemberId>,
+        limit: Option<u64>,
+        mut f: impl FnMut(StoredEntry) -> Result<()>,
+    ) -> Result<()> {
+        let limit = limit.map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        let mut st;
+        let mut rows = match member {
             Some(m) => {
                 let Some(no) = member_no(&self.conn, m)? else {
-                    return Ok(Vec::new());
+                    return Ok(());
                 };
-                let mut st = self.conn.prepare_cached(QUERY_LOG_MEMBER)?;
-                let mut r: Vec<(i64, String)> = st
-                    .query_map(params![no, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?;
-                r.reverse();
-                r
+                st = self.conn.prepare_cached(QUERY_LOG_MEMBER)?;
+                st.query(params![no, limit])?
             }
             None => {
-                let mut st = self.conn.prepare_cached("SELECT rowid, line FROM (SELECT rowid, line FROM lines ORDER BY rowid DESC LIMIT ?1) ORDER BY rowid")?;
-                let r = st
-                    .query_map(params![limit], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?;
-                r
+                st = self.conn.prepare_cached(
+                    "SELECT rowid, line FROM lines ORDER BY rowid
+                     LIMIT -1 OFFSET max(0, (SELECT count(*) FROM lines) - ?1)",
+                )?;
+                st.query(params![limit])?
             }
         };
-        rows.into_iter()
-            .map(|(rowid, line)| {
-                Ok(StoredEntry {
-                    rowid,
-                    entry: parse_stored(&line)?,
-                })
-            })
-            .collect()
+        while let Some(r) = rows.next()? {
+            let line: String = r.get(1)?;
+            f(StoredEntry {
+                rowid: r.get(0)?,
+                entry: parse_stored(&line)?,
+            })?;
+        }
+        Ok(())
     }
 
     /// The declarations in force now, optionally of one member and/or about one matter (a
