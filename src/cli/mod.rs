@@ -24,7 +24,7 @@ use coi_ledger::{Data, Date, Error, Matter, MemberId, Result};
 use declare::{AmendArgs, DeclareArgs, ReaffirmArgs, RetractArgs, WithdrawArgs};
 use identity::{InitArgs, JsonArg, ProfileArgs, RotateKeyArgs};
 use publish::{ExportArgs, ForksArgs, ImportArgs, VerifyArgs};
-use read::{ConflictsArgs, LogArgs, ShowArgs};
+use read::{ConflictsArgs, LogArgs, MembersArgs, ShowArgs};
 
 /// Conflict-of-interest declarations that anyone can verify.
 ///
@@ -42,7 +42,8 @@ pub struct Args {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Create your home: a new Ed25519 key, the store, and your first entry (a profile).
+    /// Create your home: a new Ed25519 key, the store, and your first entry (a profile); or, with
+    /// --observer, a home without a key for reading and verifying others' ledgers.
     Init(InitArgs),
     /// Show your member id, fingerprint, name, chain length and head.
     Whoami(JsonArg),
@@ -66,6 +67,8 @@ enum Command {
     Show(ShowArgs),
     /// Show the current declarations after amendments, withdrawals and retractions.
     Conflicts(ConflictsArgs),
+    /// List the members the store knows: name, capacity, fingerprint, chain length, head, forks.
+    Members(MembersArgs),
     /// Write a ledger file to publish (default: your own chain).
     Export(ExportArgs),
     /// Verify ledger files. Needs no home, no key, no network.
@@ -78,7 +81,16 @@ enum Command {
 
 /// Runs one command.
 pub fn run(args: Args) -> Result<Outcome> {
-    let home = || Home::locate(args.home.clone());
+    let home = || {
+        Home::locate(args.home.clone()).map(|h| {
+            h.on_lock_wait(|store| {
+                eprintln!(
+                    "coi: waiting for another coi process using {} ...",
+                    escape(&store.display().to_string())
+                )
+            })
+        })
+    };
     match args.command {
         Command::Init(a) => identity::init(&home()?, a),
         Command::Whoami(a) => identity::whoami(&home()?, a.json),
@@ -92,6 +104,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Log(a) => read::log(&home()?, a),
         Command::Show(a) => read::show(&home()?, a),
         Command::Conflicts(a) => read::conflicts(&home()?, a),
+        Command::Members(a) => read::members(&home()?, a),
         Command::Export(a) => publish::export(&home()?, a),
         Command::Verify(a) => publish::verify(a),
         Command::Import(a) => publish::import(&home()?, a),
