@@ -538,6 +538,7 @@ fn help_and_version() {
         "log",
         "show",
         "conflicts",
+        "members",
         "export",
         "verify",
         "import",

@@ -40,10 +40,7 @@ impl ProfileArgs {
     }
 }
 
-/// `init`: a member's home (`--name`), or an observer's (`--observer`).
-///
-/// A home is made in a new directory (mode 0700) or an empty one (its mode is kept); an observer
-/// home becomes a member's with `--name`, keeping what it imported.
+// `init`: a member's home (`--name`), or an observer's (`--observer`).
 #[derive(ClapArgs, Debug)]
 pub(super) struct InitArgs {
     /// Your display name, as it will appear in published ledgers.

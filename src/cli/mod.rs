@@ -42,8 +42,12 @@ pub struct Args {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Create your home: a new Ed25519 key, the store, and your first entry (a profile); or, with
-    /// --observer, a home without a key for reading and verifying others' ledgers.
+    /// Create your home: a new Ed25519 key, the store, and your first entry (a profile).
+    ///
+    /// With --observer, a home without a key instead: it imports, reads and verifies others'
+    /// ledgers and is nobody's member. A home is made in a new directory (mode 0700) or an empty
+    /// one, whose mode is kept; an observer home becomes a member's with --name, keeping what it
+    /// imported.
     Init(InitArgs),
     /// Show your member id, fingerprint, name, chain length and head.
     Whoami(JsonArg),
@@ -74,6 +78,8 @@ enum Command {
     /// Verify ledger files. Needs no home, no key, no network.
     Verify(VerifyArgs),
     /// Verify ledger files and merge them into the store, all or nothing per file.
+    ///
+    /// With no home yet, makes an observer home (no key, nobody's member) to import into.
     Import(ImportArgs),
     /// List forks found (two validly signed entries for one member and seq) and export proofs.
     Forks(ForksArgs),
