@@ -273,8 +273,9 @@ impl Home {
     }
 
     /// Makes the directory ready to hold a new home: creates it (mode 0700; missing parents
-    /// 0755) if it does not exist. An existing directory must pass [`Home::check`] and be empty
-    /// or a coi home already ([`Error::HomeNotEmpty`]); its mode is never changed.
+    /// 0755 less the umask) if it does not exist. An existing directory must pass
+    /// [`Home::check`] and be empty or a coi home already ([`Error::HomeNotEmpty`]); its mode is
+    /// never changed.
     pub fn create(&self) -> Result<()> {
         match fs::symlink_metadata(&self.dir) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -298,6 +299,12 @@ impl Home {
             Err(e) => return Err(Error::io(&self.dir, e)),
             Ok(_) => {}
         }
+        self.check_ready()
+    }
+
+    /// Refuses an existing directory that cannot hold a home: one that fails [`Home::check`],
+    /// or holds other files and is not a coi home.
+    fn check_ready(&self) -> Result<()> {
         self.check()?;
         if !self.is_coi_home() {
             let mut list = fs::read_dir(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
@@ -456,23 +463,34 @@ impl Home {
     ) -> Result<MemberId> {
         let profile = Data::Profile(profile);
         profile.validate()?;
-        if fs::symlink_metadata(&self.dir).is_ok() {
-            // Refuse an unsafe directory before asking for a passphrase.
-            self.check()?;
-        }
         if fs::symlink_metadata(self.key_path()).is_ok() {
             return self.finish_init(profile, callbacks);
+        }
+        // Refuse what would be refused anyway before asking for a passphrase: a directory that
+        // cannot hold the home, a home that cannot be written, a member's home that lost its key.
+        if fs::symlink_metadata(&self.dir).is_ok() {
+            self.check_ready()?;
+            if fs::symlink_metadata(self.store_path()).is_ok() {
+                if let Some(member) = self.open_store_read()?.identity()? {
+                    return Err(Error::KeyMissing {
+                        dir: self.dir.clone(),
+                        key: self.key_path(),
+                        member,
+                    });
+                }
+            }
+            self.check_writable()?;
         }
         let pass = new_passphrase(protection, callbacks)?;
         self.create()?;
         self.check_writable()?;
         let mut store = self.create_store()?;
-        if let Some(member) = store.identity()? {
-            return Err(Error::KeyMissing {
-                dir: self.dir.clone(),
-                key: self.key_path(),
-                member,
-            });
+        if store.identity()?.is_some() {
+            // Named meanwhile by another `init`.
+            return Err(Error::AlreadyInitialised(format!(
+                "{} already has an identity ({KEY_FILE}); use another --home to create a new one",
+                self.dir.display()
+            )));
         }
         let secret = SecretKey::generate();
         let member = secret.public().member_id();

@@ -93,7 +93,10 @@ impl Sandbox {
         };
         if sb.nobody {
             chmod(sb.dir.path(), 0o755);
-            sb.give(sb.dir.path());
+            if let Err(e) = std::os::unix::fs::lchown(sb.dir.path(), Some(NOBODY), Some(NOBODY)) {
+                eprintln!("{test}: skipped: running as root, and files cannot be given to nobody here ({e})");
+                return None;
+            }
             let probe = sb.coi(&sb.path("probe"), &["--version"]);
             if probe.code != 0 {
                 eprintln!(
@@ -558,7 +561,7 @@ fn init_never_changes_the_mode_of_an_existing_directory() {
     assert_eq!(mode(&inside), 0o700);
     assert_eq!(mode(&shared), 0o1777);
 
-    // Missing parents are made 0755 (whatever the umask), the home itself 0700.
+    // Missing parents are made 0755 at most (even under umask 000), the home itself 0700.
     let deep = t.path().join("a/b/home");
     let o = Command::new("sh")
         .arg("-c")
