@@ -90,10 +90,13 @@ pub fn run(args: Args) -> Result<Outcome> {
     let home = || {
         Home::locate(args.home.clone()).map(|h| {
             h.on_lock_wait(|store| {
-                eprintln!(
+                // Told from inside SQLite's busy handler: never panic there (eprintln! would
+                // on a stderr that fails).
+                let _ = writeln!(
+                    io::stderr(),
                     "coi: waiting for another coi process using {} ...",
                     escape(&store.display().to_string())
-                )
+                );
             })
         })
     };
