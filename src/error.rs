@@ -190,8 +190,8 @@ pub enum Error {
     /// The store's content breaks an invariant (it was changed outside coi, or is damaged).
     #[error("the store is damaged: {0}")]
     Corrupt(Damage),
-    /// A secret key file is readable by group or others.
-    #[error("UNPROTECTED PRIVATE KEY FILE: {path} is readable by group or others (mode {mode:o}); run `chmod 600 {path}`", path = path.display())]
+    /// A secret key file is readable or writable by group or others.
+    #[error("UNPROTECTED PRIVATE KEY FILE: {path} is readable or writable by group or others (mode {mode:o}); run `chmod 600 {path}`", path = path.display())]
     KeyPermissions {
         /// The key file.
         path: PathBuf,
@@ -215,9 +215,6 @@ pub enum Error {
     /// A passphrase is needed and none could be obtained.
     #[error("{0}")]
     Passphrase(String),
-    /// There is no home, or it has no identity.
-    #[error("{0}")]
-    NoIdentity(String),
     /// The home already has an identity.
     #[error("{0}")]
     AlreadyInitialised(String),
@@ -334,6 +331,229 @@ pub enum Error {
     /// A new key could not be encoded into a key file (its encryption failed).
     #[error("{0}")]
     KeyEncoding(String),
+
+    // The home's file-system rules (as OpenSSH's StrictModes): what is refused, and how to fix it.
+    /// A secret key file is a symbolic link (followed, it could be swapped for any file).
+    #[error("key file {path} is a symbolic link; a key file must be a regular file: replace the link by the file it points to", path = path.display())]
+    KeySymlink {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// Something other than a regular file stands where a key file should be (a FIFO would hang
+    /// the reader, a device would be read without end).
+    #[error("key file {path} is {kind}, not a regular file; move it away and restore your key file", path = path.display())]
+    KeyNotRegular {
+        /// The key file.
+        path: PathBuf,
+        /// What it is.
+        kind: FileKind,
+    },
+    /// A secret key file is owned by another user.
+    #[error("key file {path} is owned by uid {owner}, not by you (uid {uid}); if it is yours, run `chown {uid} {path}`", path = path.display())]
+    KeyOwner {
+        /// The key file.
+        path: PathBuf,
+        /// Its owner.
+        owner: u32,
+        /// The user running coi (effective uid).
+        uid: u32,
+    },
+    /// The key file of a member's store is missing.
+    #[error("the store in {dir} belongs to member {}, but its key file {key} is missing; restore it from your backup", member.fingerprint(), dir = dir.display(), key = key.display())]
+    KeyMissing {
+        /// The home.
+        dir: PathBuf,
+        /// The key file's path.
+        key: PathBuf,
+        /// The member the store belongs to.
+        member: Hash32,
+    },
+    /// There is no home (or no store in it).
+    #[error("no coi home at {dir}: run `coi import FILE` to read ledgers as an observer, or `coi init --name NAME` to become a member (or pass --home DIR / set COI_HOME)", dir = dir.display())]
+    NoHome {
+        /// The home directory.
+        dir: PathBuf,
+    },
+    /// A command that signs was run in a home that holds no key.
+    #[error("this home has no key ({dir} is an observer home); run `coi init --name NAME` to become a member", dir = dir.display())]
+    ObserverHome {
+        /// The home directory.
+        dir: PathBuf,
+    },
+    /// A home has a key file but its store names no member: `coi init` stopped half-way.
+    #[error("{dir} has a key file but its store names no member (an interrupted `coi init`); run `coi init --name NAME` again to finish", dir = dir.display())]
+    UnfinishedInit {
+        /// The home directory.
+        dir: PathBuf,
+    },
+    /// A new home was to be made in an existing directory that holds other files.
+    #[error("{dir} exists, is not empty and is not a coi home; coi makes a home only in a new or an empty directory: pass another --home (e.g. {sub})", dir = dir.display(), sub = dir.join("coi").display())]
+    HomeNotEmpty {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// The home is a symbolic link: the directory it names could be changed under coi.
+    #[error("the home {path} is a symbolic link to {target}; pass the directory itself: --home {target}", path = path.display(), target = target.display())]
+    HomeSymlink {
+        /// The link.
+        path: PathBuf,
+        /// What it points to (resolved when possible).
+        target: PathBuf,
+    },
+    /// Something other than the expected kind of file stands in the home.
+    #[error("{path} is {kind}, not {expected}; coi does not follow links or use special files in a home: move it away", path = path.display())]
+    HomeFileKind {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        kind: FileKind,
+        /// What coi expected there.
+        expected: FileKind,
+    },
+    /// The home directory or a store file belongs to another user (neither you nor root).
+    #[error("{path} is owned by uid {owner}, not by you (uid {uid}) or root: its owner could replace the store under you; use a home of your own (--home DIR)", path = path.display())]
+    HomeOwner {
+        /// The directory or file.
+        path: PathBuf,
+        /// Its owner.
+        owner: u32,
+        /// The user running coi (effective uid).
+        uid: u32,
+    },
+    /// The home directory or a store file can be written by group or others, who could swap in
+    /// an old store and make the member fork their own chain.
+    #[error("{}", writable_message(path, *mode))]
+    HomeWritable {
+        /// The directory or file.
+        path: PathBuf,
+        /// Its permission bits (with the sticky bit).
+        mode: u32,
+    },
+    /// A command that changes the store was run on a home it cannot write.
+    #[error("{}", read_only_message(path, cause))]
+    HomeReadOnly {
+        /// The directory or file that cannot be written.
+        path: PathBuf,
+        /// Why (permission denied, read-only file system).
+        #[source]
+        cause: std::io::Error,
+    },
+    /// A store that coi can only read cannot be read as it is.
+    #[error("cannot read the store {path} without write access: {reason}", path = path.display())]
+    StoreReadOnly {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        reason: ReadOnlyStore,
+    },
+}
+
+fn writable_message(path: &std::path::Path, mode: u32) -> String {
+    let p = path.display();
+    if mode & 0o1000 != 0 {
+        // A shared directory such as /tmp: making it private would break it for everyone.
+        format!("{p} is writable by others (mode {mode:o}, a shared directory): another local user could swap in an old store and make you fork your own chain; use a new directory inside it, e.g. --home {}", path.join("coi").display())
+    } else {
+        format!("{p} is writable by group or others (mode {:o}): another local user could swap in an old store and make you fork your own chain; run `chmod go-w {p}`", mode & 0o777)
+    }
+}
+
+fn read_only_message(path: &std::path::Path, cause: &std::io::Error) -> String {
+    let p = path.display();
+    if cause.kind() == std::io::ErrorKind::ReadOnlyFilesystem {
+        format!("this command changes the store, but {p} is on a read-only file system; copy the home to writable storage and pass --home COPY (reading commands work as they are)")
+    } else {
+        format!("this command changes the store, but {p} is not writable ({cause}); make it writable (`chmod u+w {p}`) or use a writable copy (reading commands work as they are)")
+    }
+}
+
+/// Why a store that coi can only read cannot be read ([`Error::StoreReadOnly`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadOnlyStore {
+    /// The store has an older schema, which only a writer can upgrade.
+    #[error("it has schema version {found} and must be upgraded to version {supported} once by a coi that can write to it (make the home writable and run any command)")]
+    NeedsUpgrade {
+        /// Its `user_version`.
+        found: i64,
+        /// The version this build reads.
+        supported: i64,
+    },
+    /// The write-ahead log holds changes not yet in the database file, and they cannot be read
+    /// without its shared-memory file or write access to the home.
+    #[error("its write-ahead log {} holds changes not yet in the store file, and reading them needs write access to the home or the log's -shm file; make the home writable for one command, or copy the whole home", wal.display())]
+    PendingLog {
+        /// The write-ahead log file.
+        wal: PathBuf,
+    },
+    /// A rollback journal holds a write in progress or interrupted, which only a writer can
+    /// finish or roll back.
+    #[error("its rollback journal {} holds a write in progress or interrupted, which only a coi that can write to the home can roll back; make the home writable for one command (or wait for the writer)", journal.display())]
+    PendingJournal {
+        /// The journal file.
+        journal: PathBuf,
+    },
+}
+
+/// What kind of file-system object stands at a path (in the home's refusals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Directory,
+    /// A symbolic link.
+    Symlink,
+    /// A FIFO (named pipe).
+    Fifo,
+    /// A Unix socket.
+    Socket,
+    /// A character device.
+    CharDevice,
+    /// A block device.
+    BlockDevice,
+    /// Something else.
+    Other,
+}
+
+impl FileKind {
+    /// The kind of `t` (from `symlink_metadata` or an open file's metadata).
+    pub fn of(t: std::fs::FileType) -> FileKind {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_file() {
+            FileKind::File
+        } else if t.is_dir() {
+            FileKind::Directory
+        } else if t.is_symlink() {
+            FileKind::Symlink
+        } else if t.is_fifo() {
+            FileKind::Fifo
+        } else if t.is_socket() {
+            FileKind::Socket
+        } else if t.is_char_device() {
+            FileKind::CharDevice
+        } else if t.is_block_device() {
+            FileKind::BlockDevice
+        } else {
+            FileKind::Other
+        }
+    }
+}
+
+impl std::fmt::Display for FileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FileKind::File => "a regular file",
+            FileKind::Directory => "a directory",
+            FileKind::Symlink => "a symbolic link",
+            FileKind::Fifo => "a FIFO (named pipe)",
+            FileKind::Socket => "a socket",
+            FileKind::CharDevice => "a character device",
+            FileKind::BlockDevice => "a block device",
+            FileKind::Other => "a special file",
+        })
+    }
 }
 
 /// What is wrong in a damaged store ([`Error::Corrupt`]).

@@ -1,26 +1,43 @@
 //! The member's home: where the store and the secret key file live, the file-system rules for
-//! them (0700 directory, 0600 key file created with O_EXCL, permission checks on open, atomic
-//! writes of published files), and the signer protocol: which key signs for the home, how a key
-//! rotation is made so that no crash loses the chain's current key, and what an import shows
-//! about the home's own chain.
+//! them, and the signer protocol: which key signs for the home, how a key rotation is made so
+//! that no crash loses the chain's current key, and what an import shows about the home's own
+//! chain.
+//!
+//! The file-system rules are OpenSSH's StrictModes for `~/.ssh`, checked every time a home is
+//! opened ([`Home::check`]):
+//! - the home is a directory (not a symbolic link), owned by the user (or root), not writable by
+//!   group or others; the store's files likewise (regular files, not links): whoever can write
+//!   there could swap in an old store and make the member fork their own chain;
+//! - a key file is a regular file (not a link, FIFO or device), owned by the user, with no
+//!   permission for group or others; it is opened with `O_NOFOLLOW | O_NONBLOCK` and checked
+//!   again on the descriptor opened, so that the checks cannot be raced;
+//! - a new home directory is made with mode 0700 and a new key file with mode 0600, written to
+//!   a temporary file and linked into place only when complete; the mode of a directory that
+//!   already existed is never changed: a home is made in a new or an empty directory only.
+//!
+//! A home without a key is an observer's: it reads, verifies and imports ledgers, and is nobody's
+//! member. `Home::init` makes an observer home a member's home.
 //!
 //! Prompting stays with the caller: the protocols ask a [`Callbacks`] for passphrases and tell it
 //! what they did on their own, as age's `Callbacks` do.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, DirBuilder, File};
 use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 /// The wrapper that wipes passphrases from memory when dropped; [`Callbacks`] return it.
 pub use zeroize::Zeroizing;
 
+/// What kind of file stands at a path, as the home's refusals name it.
+pub use crate::error::FileKind;
+
 use crate::display::escape;
 use crate::entry::{Data, Entry, Profile};
 use crate::error::{Error, Result};
 use crate::keys::{KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey};
-use crate::store::{ImportReport, Store};
+use crate::store::{ImportReport, OpenOptions, Store, WaitNotice};
 
 /// File name of the secret key in a home.
 pub const KEY_FILE: &str = "secret-key.json";
@@ -110,22 +127,38 @@ pub enum OwnChain {
 }
 
 /// A home directory.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Home {
     dir: PathBuf,
+    on_wait: Option<WaitNotice>,
+}
+
+impl fmt::Debug for Home {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Home")
+            .field("dir", &self.dir)
+            .field("on_wait", &self.on_wait.is_some())
+            .finish()
+    }
 }
 
 impl Home {
     /// The home at `dir`, or the platform's default (`$XDG_DATA_HOME/coi-ledger` on Linux).
     pub fn locate(dir: Option<PathBuf>) -> Result<Home> {
-        match dir {
-            Some(d) if !d.as_os_str().is_empty() => Ok(Home { dir: d }),
+        let dir = match dir {
+            Some(d) if !d.as_os_str().is_empty() => d,
             _ => dirs::data_dir()
-                .map(|d| Home {
-                    dir: d.join("coi-ledger"),
-                })
-                .ok_or(Error::NoHomeDirectory),
-        }
+                .map(|d| d.join("coi-ledger"))
+                .ok_or(Error::NoHomeDirectory)?,
+        };
+        Ok(Home { dir, on_wait: None })
+    }
+
+    /// Tells `notice`, once per store opened, when an operation has to wait for another
+    /// process's lock on the store (see [`crate::store::WAIT_NOTICE_AFTER`]).
+    pub fn on_lock_wait(mut self, notice: impl Fn(&Path) + Send + Sync + 'static) -> Home {
+        self.on_wait = Some(std::sync::Arc::new(notice));
+        self
     }
 
     /// The directory.
@@ -143,18 +176,144 @@ impl Home {
         self.dir.join(STORE_FILE)
     }
 
-    /// Creates the directory (mode 0700) if needed. Refuses a home that already has a key.
-    pub fn create(&self) -> Result<()> {
-        if self.key_path().exists() {
-            return Err(Error::AlreadyInitialised(format!(
-                "{} already has an identity ({}); use another --home to create a new one",
-                self.dir.display(),
-                KEY_FILE
-            )));
+    /// The store's files: the database, its write-ahead log, its shared-memory file and its
+    /// rollback journal.
+    fn store_files(&self) -> [PathBuf; 4] {
+        let with = |suffix: &str| {
+            let mut p = self.store_path().into_os_string();
+            p.push(suffix);
+            PathBuf::from(p)
+        };
+        [
+            self.store_path(),
+            with("-wal"),
+            with("-shm"),
+            with("-journal"),
+        ]
+    }
+
+    /// Checks the home as OpenSSH's StrictModes checks `~/.ssh`: the directory is a directory
+    /// (not a symbolic link), owned by the user or root, not writable by group or others; the
+    /// store's files, where they exist, are regular files under the same rules. (Key files are
+    /// checked when they are read.)
+    pub fn check(&self) -> Result<()> {
+        let meta = match fs::symlink_metadata(&self.dir) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::NoHome {
+                    dir: self.dir.clone(),
+                })
+            }
+            Err(e) => return Err(Error::io(&self.dir, e)),
+        };
+        match FileKind::of(meta.file_type()) {
+            FileKind::Directory => {}
+            FileKind::Symlink => {
+                let target = fs::canonicalize(&self.dir)
+                    .or_else(|_| fs::read_link(&self.dir))
+                    .unwrap_or_default();
+                return Err(Error::HomeSymlink {
+                    path: self.dir.clone(),
+                    target,
+                });
+            }
+            kind => {
+                return Err(Error::HomeFileKind {
+                    path: self.dir.clone(),
+                    kind,
+                    expected: FileKind::Directory,
+                })
+            }
         }
-        fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
-        fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
-            .map_err(|e| Error::io(&self.dir, e))?;
+        owner_and_mode_ok(&self.dir, &meta)?;
+        for path in self.store_files() {
+            let meta = match fs::symlink_metadata(&path) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(&path, e)),
+            };
+            let kind = FileKind::of(meta.file_type());
+            if kind != FileKind::File {
+                return Err(Error::HomeFileKind {
+                    path,
+                    kind,
+                    expected: FileKind::File,
+                });
+            }
+            owner_and_mode_ok(&path, &meta)?;
+        }
+        Ok(())
+    }
+
+    /// Refuses a home whose directory or store files this process cannot write, naming the
+    /// first one and why ([`Error::HomeReadOnly`]).
+    pub fn check_writable(&self) -> Result<()> {
+        let [store, wal, shm, journal] = self.store_files();
+        let files = [&store, &wal, &shm, &journal].map(|f| (f, false));
+        for (path, must_exist) in std::iter::once((&self.dir, true)).chain(files) {
+            match rustix::fs::access(path, rustix::fs::Access::WRITE_OK) {
+                Ok(()) => {}
+                Err(rustix::io::Errno::NOENT) if !must_exist => {}
+                Err(e) => {
+                    return Err(Error::HomeReadOnly {
+                        path: path.clone(),
+                        cause: e.into(),
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the home holds a store or a key (of a member, or of an unfinished rotation).
+    fn is_coi_home(&self) -> bool {
+        [self.store_path(), self.key_path(), self.pending_key_path()]
+            .iter()
+            .any(|p| fs::symlink_metadata(p).is_ok())
+    }
+
+    /// Makes the directory ready to hold a new home: creates it (mode 0700; missing parents
+    /// 0755 less the umask) if it does not exist. An existing directory must pass
+    /// [`Home::check`] and be empty or a coi home already ([`Error::HomeNotEmpty`]); its mode is
+    /// never changed.
+    pub fn create(&self) -> Result<()> {
+        match fs::symlink_metadata(&self.dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(parent) = self.dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    DirBuilder::new()
+                        .recursive(true)
+                        .mode(0o755)
+                        .create(parent)
+                        .map_err(|e| Error::io(parent, e))?;
+                }
+                match DirBuilder::new().mode(0o700).create(&self.dir) {
+                    // The umask may have taken bits from 0700: set it exactly, on the directory
+                    // just made (and only on that one).
+                    Ok(()) => fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
+                        .map_err(|e| Error::io(&self.dir, e))?,
+                    // Made meanwhile by another process: checked below as any existing one.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(Error::io(&self.dir, e)),
+                }
+            }
+            Err(e) => return Err(Error::io(&self.dir, e)),
+            Ok(_) => {}
+        }
+        self.check_ready()
+    }
+
+    /// Refuses an existing directory that cannot hold a home: one that fails [`Home::check`],
+    /// or holds other files and is not a coi home.
+    fn check_ready(&self) -> Result<()> {
+        self.check()?;
+        if !self.is_coi_home() {
+            let mut list = fs::read_dir(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+            if list.next().is_some() {
+                return Err(Error::HomeNotEmpty {
+                    dir: self.dir.clone(),
+                });
+            }
+        }
         Ok(())
     }
 
@@ -187,14 +346,15 @@ impl Home {
         fs::remove_file(&path).map_err(|e| Error::io(&path, e))
     }
 
-    /// Reads the secret key file, refusing one readable by group or others.
+    /// Reads the secret key file, refusing one that is a link or not a regular file, owned by
+    /// someone else, or open to group or others. A home without one is an observer's
+    /// ([`Error::ObserverHome`]).
     pub fn read_key(&self) -> Result<Zeroizing<Vec<u8>>> {
         read_private(&self.key_path()).map_err(|e| match e {
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-                Error::NoIdentity(format!(
-                    "no identity in {}: run `coi init --name NAME` first (or pass --home DIR)",
-                    self.dir.display()
-                ))
+                Error::ObserverHome {
+                    dir: self.dir.clone(),
+                }
             }
             other => other,
         })
@@ -211,31 +371,90 @@ impl Home {
         }
     }
 
-    /// Opens the home's store; the home must exist.
+    /// How this home opens its store.
+    fn store_options(&self, read_only: bool) -> OpenOptions {
+        let options = OpenOptions::new().read_only(read_only);
+        match &self.on_wait {
+            Some(notice) => options.on_wait(notice.clone()),
+            None => options,
+        }
+    }
+
+    /// Refuses a home that has no store ([`Error::NoHome`]).
+    fn require_store(&self) -> Result<()> {
+        match fs::symlink_metadata(self.store_path()) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NoHome {
+                dir: self.dir.clone(),
+            }),
+            Err(e) => Err(Error::io(self.store_path(), e)),
+        }
+    }
+
+    /// Opens the home's store to change it; the home must exist, pass [`Home::check`] and be
+    /// writable ([`Error::HomeReadOnly`] says which file is not, and why).
     pub fn open_store(&self) -> Result<Store> {
-        let path = self.store_path();
-        if !path.exists() {
-            return Err(Error::NoIdentity(format!(
-                "no coi home at {}: run `coi init --name NAME` (or pass --home DIR / set COI_HOME)",
+        self.check()?;
+        self.require_store()?;
+        self.check_writable()?;
+        Store::open_with(&self.store_path(), &self.store_options(false))
+    }
+
+    /// Opens the home's store to read it: as [`Home::open_store`] if the home is writable,
+    /// else read-only (an auditor's copy, read-only media), changing nothing.
+    pub fn open_store_read(&self) -> Result<Store> {
+        self.check()?;
+        self.require_store()?;
+        let read_only = self.check_writable().is_err();
+        Store::open_with(&self.store_path(), &self.store_options(read_only))
+    }
+
+    /// Opens the home's store to change it, making an observer home (no key) first if there is
+    /// no home yet: `coi import` needs no identity.
+    pub fn open_or_create_store(&self) -> Result<Store> {
+        if fs::symlink_metadata(self.store_path()).is_ok() {
+            return self.open_store();
+        }
+        self.create()?;
+        self.check_writable()?;
+        self.create_store()
+    }
+
+    /// Opens (creating it if needed) the store of a home that [`Home::create`] made ready.
+    pub fn create_store(&self) -> Result<Store> {
+        Store::open_with(&self.store_path(), &self.store_options(false))
+    }
+
+    /// Makes an observer home: the directory (as [`Home::create`]) and an empty store, no key.
+    pub fn init_observer(&self) -> Result<()> {
+        if fs::symlink_metadata(self.key_path()).is_ok() {
+            return Err(Error::AlreadyInitialised(format!(
+                "{} already has an identity ({KEY_FILE}); a member's home reads ledgers as an observer's does",
                 self.dir.display()
             )));
         }
-        Store::open(&path)
-    }
-
-    /// Creates the store of a new home.
-    pub fn create_store(&self) -> Result<Store> {
-        Store::open(&self.store_path())
+        if fs::symlink_metadata(self.store_path()).is_ok() {
+            return Err(Error::AlreadyInitialised(format!(
+                "{} is already an observer home",
+                self.dir.display()
+            )));
+        }
+        self.create()?;
+        self.check_writable()?;
+        self.create_store().map(drop)
     }
 }
 
 /// The signer protocol.
 impl Home {
-    /// Creates the home: the directory, a new key (protected as `protection` says), the store
-    /// naming its member, and the member's first entry, the `profile`. Returns the new member id.
+    /// Makes the home a member's: the directory (a new or an empty one, or an observer home,
+    /// whose store keeps what it holds), a new key (protected as `protection` says), the
+    /// member's first entry, the `profile`, and the store naming its member. Returns the new
+    /// member id.
     ///
-    /// The key file is written before the store names its member, so a crash never leaves a store
-    /// whose member's key exists nowhere.
+    /// The key file is complete on disk before the chain names its key, and the chain starts
+    /// before the store names its member, so a crash leaves either no key or a home that the
+    /// next `init` finishes (with the key already written).
     pub fn init(
         &self,
         profile: Profile,
@@ -244,34 +463,80 @@ impl Home {
     ) -> Result<MemberId> {
         let profile = Data::Profile(profile);
         profile.validate()?;
+        if fs::symlink_metadata(self.key_path()).is_ok() {
+            return self.finish_init(profile, callbacks);
+        }
+        // Refuse what would be refused anyway before asking for a passphrase: a directory that
+        // cannot hold the home, a home that cannot be written, a member's home that lost its key.
+        if fs::symlink_metadata(&self.dir).is_ok() {
+            self.check_ready()?;
+            if fs::symlink_metadata(self.store_path()).is_ok() {
+                if let Some(member) = self.open_store_read()?.identity()? {
+                    return Err(Error::KeyMissing {
+                        dir: self.dir.clone(),
+                        key: self.key_path(),
+                        member,
+                    });
+                }
+            }
+            self.check_writable()?;
+        }
         let pass = new_passphrase(protection, callbacks)?;
         self.create()?;
+        self.check_writable()?;
+        let mut store = self.create_store()?;
+        if store.identity()?.is_some() {
+            // Named meanwhile by another `init`.
+            return Err(Error::AlreadyInitialised(format!(
+                "{} already has an identity ({KEY_FILE}); use another --home to create a new one",
+                self.dir.display()
+            )));
+        }
         let secret = SecretKey::generate();
         let member = secret.public().member_id();
         let kf = KeyFile { member, secret };
         let text = encode_key(&kf, pass.as_ref())?;
-        let mut store = self.create_store()?;
-        if let Some(existing) = store.identity()? {
-            return Err(Error::AlreadyInitialised(format!(
-                "the store in {} already belongs to member {}",
-                self.dir.display(),
-                existing.fingerprint()
-            )));
-        }
         self.write_key(&text)?;
-        store.set_identity(&member)?;
         store.append(&kf.secret, &member, profile)?;
+        store.set_identity(&member)?;
         Ok(member)
     }
 
-    /// The member this home's store belongs to.
-    pub fn member(&self, store: &Store) -> Result<MemberId> {
-        store.identity()?.ok_or_else(|| {
-            Error::NoIdentity(format!(
-                "the store in {} has no identity: run `coi init --name NAME`",
+    /// `init` in a home that has a key: refused if the store names its member, else finished
+    /// (an earlier `init` stopped after writing the key).
+    fn finish_init(&self, profile: Data, callbacks: &dyn Callbacks) -> Result<MemberId> {
+        let named = match self.open_store_read() {
+            Ok(store) => store.identity()?,
+            Err(Error::NoHome { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        if named.is_some() {
+            return Err(Error::AlreadyInitialised(format!(
+                "{} already has an identity ({KEY_FILE}); use another --home to create a new one",
                 self.dir.display()
-            ))
-        })
+            )));
+        }
+        let key = self.load_key(callbacks)?;
+        let mut store = self.open_or_create_store()?;
+        if store.head(&key.member)?.is_none() {
+            store.append(&key.secret, &key.member, profile)?;
+        }
+        store.set_identity(&key.member)?;
+        Ok(key.member)
+    }
+
+    /// The member this home's store belongs to; an observer home has none
+    /// ([`Error::ObserverHome`]).
+    pub fn member(&self, store: &Store) -> Result<MemberId> {
+        match store.identity()? {
+            Some(member) => Ok(member),
+            None if fs::symlink_metadata(self.key_path()).is_ok() => Err(Error::UnfinishedInit {
+                dir: self.dir.clone(),
+            }),
+            None => Err(Error::ObserverHome {
+                dir: self.dir.clone(),
+            }),
+        }
     }
 
     /// Reads and decodes the key file, asking `callbacks` for its passphrase if it is encrypted.
@@ -288,7 +553,14 @@ impl Home {
         member: &MemberId,
         callbacks: &dyn Callbacks,
     ) -> Result<KeyFile> {
-        let key = self.load_key(callbacks)?;
+        let key = self.load_key(callbacks).map_err(|e| match e {
+            Error::ObserverHome { .. } => Error::KeyMissing {
+                dir: self.dir.clone(),
+                key: self.key_path(),
+                member: *member,
+            },
+            e => e,
+        })?;
         if key.member != *member {
             return Err(Error::KeyForOtherMember {
                 key_member: key.member,
@@ -419,44 +691,104 @@ fn decode_key(text: &[u8], path: &Path, callbacks: &dyn Callbacks) -> Result<Key
     })
 }
 
-/// Creates `path` exclusively with mode 0600 (whatever the umask), writes `text` and syncs it and
-/// its directory.
-fn write_private(dir: &Path, path: &Path, text: &str) -> Result<()> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Error::io(path, e))?;
-    // The mode argument is filtered by the umask only by removing bits; set it exactly anyway.
-    f.set_permissions(fs::Permissions::from_mode(0o600))
-        .map_err(|e| Error::io(path, e))?;
-    f.write_all(text.as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(|e| Error::io(path, e))?;
-    sync_dir(dir)
+/// The effective uid of this process: the user files must belong to.
+fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
 }
 
-/// Reads a secret key file, refusing one readable by group or others or larger than 4 KiB.
-fn read_private(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
+/// Refuses a home directory or store file owned by someone other than the user or root, or
+/// writable by group or others.
+fn owner_and_mode_ok(path: &Path, meta: &fs::Metadata) -> Result<()> {
+    let uid = euid();
+    if meta.uid() != uid && meta.uid() != 0 {
+        return Err(Error::HomeOwner {
+            path: path.to_path_buf(),
+            owner: meta.uid(),
+            uid,
+        });
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(Error::HomeWritable {
+            path: path.to_path_buf(),
+            mode: meta.mode() & 0o7777,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a key file that is a link or not a regular file, owned by someone other than the
+/// user, or with any permission for group or others (OpenSSH's `sshkey_perm_ok`).
+fn key_file_ok(path: &Path, meta: &fs::Metadata) -> Result<()> {
     let path = path.to_path_buf();
-    let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
-    // Check the permissions of the file actually opened, not of whatever the path names now.
-    let meta = f.metadata().map_err(|e| Error::io(&path, e))?;
+    match FileKind::of(meta.file_type()) {
+        FileKind::File => {}
+        FileKind::Symlink => return Err(Error::KeySymlink { path }),
+        kind => return Err(Error::KeyNotRegular { path, kind }),
+    }
+    let uid = euid();
+    if meta.uid() != uid {
+        return Err(Error::KeyOwner {
+            path,
+            owner: meta.uid(),
+            uid,
+        });
+    }
     let mode = meta.mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(Error::KeyPermissions { path, mode });
     }
-    if !meta.is_file() || meta.len() > MAX_KEY_FILE {
+    Ok(())
+}
+
+/// Writes a new secret key file at `path`: `text` goes to a temporary file in `dir` (mode 0600
+/// whatever the umask), which is synced and then linked into place only if `path` does not exist,
+/// so the key file is never seen incomplete and never replaces another; then `dir` is synced.
+fn write_private(dir: &Path, path: &Path, text: &str) -> Result<()> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".coi-key")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    // tempfile creates 0600 files, and the umask can only take bits away; set it exactly anyway.
+    tmp.as_file()
+        .set_permissions(fs::Permissions::from_mode(0o600))
+        .map_err(|e| Error::io(path, e))?;
+    tmp.write_all(text.as_bytes())
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| Error::io(path, e))?;
+    tmp.persist_noclobber(path)
+        .map_err(|e| Error::io(path, e.error))?;
+    sync_dir(dir)
+}
+
+/// Reads a secret key file of at most 4 KiB, refused as [`key_file_ok`] says.
+///
+/// The path is looked at first, so that a link, FIFO or device is refused without being opened
+/// (opening a FIFO waits for a writer; opening a device may act on it). It is then opened with
+/// `O_NOFOLLOW | O_NONBLOCK`, and the descriptor opened is checked again: a file swapped in
+/// between is refused too.
+fn read_private(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    use rustix::fs::{Mode, OFlags};
+    let io = |e: std::io::Error| Error::io(path, e);
+    key_file_ok(path, &fs::symlink_metadata(path).map_err(io)?)?;
+    let flags =
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(path, flags, Mode::empty()).map_err(|e| match e {
+        rustix::io::Errno::LOOP => Error::KeySymlink {
+            path: path.to_path_buf(),
+        },
+        e => io(e.into()),
+    })?;
+    let f = File::from(fd);
+    let meta = f.metadata().map_err(io)?;
+    key_file_ok(path, &meta)?;
+    if meta.len() > MAX_KEY_FILE {
         return Err(Error::KeyFile {
-            path,
-            reason: "not a regular file of at most 4 KiB".into(),
+            path: path.to_path_buf(),
+            reason: "larger than 4 KiB: not a key file".into(),
         });
     }
     let mut buf = Zeroizing::new(Vec::with_capacity(meta.len() as usize));
-    f.take(MAX_KEY_FILE + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::io(&path, e))?;
+    f.take(MAX_KEY_FILE + 1).read_to_end(&mut buf).map_err(io)?;
     Ok(buf)
 }
 

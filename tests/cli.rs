@@ -541,6 +541,7 @@ fn help_and_version() {
         "log",
         "show",
         "conflicts",
+        "members",
         "export",
         "verify",
         "import",

@@ -3,6 +3,7 @@
 use clap::Args as ClapArgs;
 use coi_ledger::display::escape;
 use coi_ledger::home::{Home, KeyProtection};
+use coi_ledger::store::Store;
 use coi_ledger::{Data, Profile, Result};
 use serde_json::json;
 
@@ -39,14 +40,26 @@ impl ProfileArgs {
     }
 }
 
+// `init`: a member's home (`--name`), or an observer's (`--observer`).
 #[derive(ClapArgs, Debug)]
 pub(super) struct InitArgs {
-    #[command(flatten)]
-    profile: ProfileArgs,
+    /// Your display name, as it will appear in published ledgers.
+    #[arg(long, required_unless_present = "observer")]
+    name: Option<String>,
+    /// Your capacity, e.g. "Trustee".
+    #[arg(long)]
+    capacity: Option<String>,
+    /// Your affiliation.
+    #[arg(long)]
+    affiliation: Option<String>,
     /// Store the key unencrypted (for scripts and tests). Otherwise the key is protected by a
     /// passphrase, prompted for on a terminal or taken from COI_PASSPHRASE.
     #[arg(long)]
     no_passphrase: bool,
+    /// Make a home without a key, to import, read and verify others' ledgers; it is nobody's
+    /// member. (`coi import` makes one too when there is no home.)
+    #[arg(long, conflicts_with_all = ["name", "capacity", "affiliation", "no_passphrase"])]
+    observer: bool,
 }
 
 #[derive(ClapArgs, Debug)]
@@ -67,7 +80,20 @@ fn protection(no_passphrase: bool) -> KeyProtection {
 }
 
 pub(super) fn init(home: &Home, a: InitArgs) -> Result<Outcome> {
-    let member = home.init(a.profile.profile(), protection(a.no_passphrase), &Terminal)?;
+    let Some(name) = a.name else {
+        home.init_observer()?;
+        eprintln!(
+            "Created the observer home {} (no key: it imports, reads and verifies ledgers; `coi init --name NAME` makes it a member's)",
+            escape(&home.dir().display().to_string())
+        );
+        return Ok(Outcome::Ok);
+    };
+    let profile = Profile {
+        name,
+        capacity: a.capacity,
+        affiliation: a.affiliation,
+    };
+    let member = home.init(profile, protection(a.no_passphrase), &Terminal)?;
     eprintln!(
         "Created {} with member {} ({})",
         escape(&home.dir().display().to_string()),
@@ -83,12 +109,17 @@ pub(super) fn init(home: &Home, a: InitArgs) -> Result<Outcome> {
 }
 
 pub(super) fn whoami(home: &Home, json: bool) -> Result<Outcome> {
-    let store = home.open_store()?;
-    let me = home.member(&store)?;
+    let store = home.open_store_read()?;
+    let me = match home.member(&store) {
+        Ok(me) => me,
+        Err(coi_ledger::Error::ObserverHome { .. }) => return whoami_observer(home, &store, json),
+        Err(e) => return Err(e),
+    };
     let head = store.head(&me)?;
     if json {
         let v = json!({
             "member": me.to_hex(),
+            "observer": false,
             "fingerprint": me.fingerprint(),
             "name": head.as_ref().and_then(|h| h.name.clone()),
             "key": head.as_ref().map(|h| h.key.to_hex()),
@@ -121,6 +152,26 @@ pub(super) fn whoami(home: &Home, json: bool) -> Result<Outcome> {
             "home         {}",
             escape(&home.dir().display().to_string())
         ))?;
+    }
+    Ok(Outcome::Ok)
+}
+
+/// `whoami` in a home without a key: nobody, and how many members the store knows.
+fn whoami_observer(home: &Home, store: &Store, json: bool) -> Result<Outcome> {
+    let members = store.members()?.len();
+    let dir = home.dir().display().to_string();
+    if json {
+        let v = json!({
+            "member": null,
+            "observer": true,
+            "members_known": members,
+            "home": dir,
+        });
+        out(v.to_string())?;
+    } else {
+        out("member       (none: an observer home, with no key)")?;
+        out(format!("members      {members} known to the store"))?;
+        out(format!("home         {}", escape(&dir)))?;
     }
     Ok(Outcome::Ok)
 }

@@ -18,7 +18,7 @@ pub(super) struct FsckArgs {
 /// Checks the store against its own lines: every line verifies again, every derived row is what
 /// the lines make. Exit 1 when anything differs.
 pub(super) fn fsck(home: &Home, a: FsckArgs) -> Result<Outcome> {
-    let store = home.open_store()?;
+    let store = home.open_store_read()?;
     let c = store.check()?;
     if a.json {
         out(json!({

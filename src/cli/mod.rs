@@ -26,7 +26,7 @@ use declare::{AmendArgs, DeclareArgs, ReaffirmArgs, RetractArgs, WithdrawArgs};
 use identity::{InitArgs, JsonArg, ProfileArgs, RotateKeyArgs};
 use maintain::FsckArgs;
 use publish::{ExportArgs, ForksArgs, ImportArgs, VerifyArgs};
-use read::{ConflictsArgs, LogArgs, ShowArgs};
+use read::{ConflictsArgs, LogArgs, MembersArgs, ShowArgs};
 
 /// Conflict-of-interest declarations that anyone can verify.
 ///
@@ -45,6 +45,11 @@ pub struct Args {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Create your home: a new Ed25519 key, the store, and your first entry (a profile).
+    ///
+    /// With --observer, a home without a key instead: it imports, reads and verifies others'
+    /// ledgers and is nobody's member. A home is made in a new directory (mode 0700) or an empty
+    /// one, whose mode is kept; an observer home becomes a member's with --name, keeping what it
+    /// imported.
     Init(InitArgs),
     /// Show your member id, fingerprint, name, chain length and head.
     Whoami(JsonArg),
@@ -68,11 +73,15 @@ enum Command {
     Show(ShowArgs),
     /// Show the current declarations after amendments, withdrawals and retractions.
     Conflicts(ConflictsArgs),
+    /// List the members the store knows: name, capacity, fingerprint, chain length, head, forks.
+    Members(MembersArgs),
     /// Write a ledger file to publish (default: your own chain).
     Export(ExportArgs),
     /// Verify ledger files. Needs no home, no key, no network.
     Verify(VerifyArgs),
     /// Verify ledger files and merge them into the store, all or nothing per file.
+    ///
+    /// With no home yet, makes an observer home (no key, nobody's member) to import into.
     Import(ImportArgs),
     /// List forks found (two validly signed entries for one member and seq) and export proofs.
     Forks(ForksArgs),
@@ -82,7 +91,19 @@ enum Command {
 
 /// Runs one command.
 pub fn run(args: Args) -> Result<Outcome> {
-    let home = || Home::locate(args.home.clone());
+    let home = || {
+        Home::locate(args.home.clone()).map(|h| {
+            h.on_lock_wait(|store| {
+                // Told from inside SQLite's busy handler: never panic there (eprintln! would
+                // on a stderr that fails).
+                let _ = writeln!(
+                    io::stderr(),
+                    "coi: waiting for another coi process using {} ...",
+                    escape(&store.display().to_string())
+                );
+            })
+        })
+    };
     match args.command {
         Command::Init(a) => identity::init(&home()?, a),
         Command::Whoami(a) => identity::whoami(&home()?, a.json),
@@ -96,6 +117,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Log(a) => read::log(&home()?, a),
         Command::Show(a) => read::show(&home()?, a),
         Command::Conflicts(a) => read::conflicts(&home()?, a),
+        Command::Members(a) => read::members(&home()?, a),
         Command::Export(a) => publish::export(&home()?, a),
         Command::Verify(a) => publish::verify(a),
         Command::Import(a) => publish::import(&home()?, a),

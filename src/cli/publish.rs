@@ -64,7 +64,7 @@ pub(super) struct ForksArgs {
 }
 
 pub(super) fn export(home: &Home, a: ExportArgs) -> Result<Outcome> {
-    let store = home.open_store()?;
+    let store = home.open_store_read()?;
     let members: Option<Vec<MemberId>> = if a.all {
         None
     } else if a.members.is_empty() {
@@ -212,7 +212,7 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
 }
 
 pub(super) fn import(home: &Home, a: ImportArgs) -> Result<Outcome> {
-    let mut store = home.open_store()?;
+    let mut store = home.open_or_create_store()?;
     let me = store.identity()?;
     let mut all_ok = true;
     let mut results = Vec::new();
@@ -342,7 +342,7 @@ fn print_import(file: &str, r: &ImportReport) -> Result<()> {
 }
 
 pub(super) fn forks(home: &Home, a: ForksArgs) -> Result<Outcome> {
-    let store = home.open_store()?;
+    let store = home.open_store_read()?;
     let list = store.forks()?;
     if let (Some(n), Some(path)) = (a.proof, &a.output) {
         let fork: &ForkRecord = list.get(n.wrapping_sub(1)).ok_or_else(|| {

@@ -1,4 +1,7 @@
-//! Reading commands: `log`, `show`, `conflicts`.
+//! Reading commands: `log`, `show`, `conflicts`, `members`. They open the store read-only when
+//! the home cannot be written, and work in an observer home (one without a key).
+
+use std::collections::HashMap;
 
 use clap::Args as ClapArgs;
 use coi_ledger::display::{escape, quote};
@@ -6,7 +9,7 @@ use coi_ledger::home::Home;
 use coi_ledger::register::{Ending, Point, State};
 use coi_ledger::store::StoredEntry;
 use coi_ledger::{MemberId, Result, Scope, Timestamp};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::render::{decl_summary, entry_json, names, row, summary, who};
 use super::{member_arg, out, parse_date, parse_matter, Outcome};
@@ -34,6 +37,13 @@ pub(super) struct ShowArgs {
 }
 
 #[derive(ClapArgs, Debug)]
+pub(super) struct MembersArgs {
+    /// Machine-readable output (one JSON array).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(ClapArgs, Debug)]
 pub(super) struct ConflictsArgs {
     /// Only this member (member id, fingerprint, or unique prefix).
     #[arg(long)]
@@ -56,7 +66,7 @@ pub(super) struct ConflictsArgs {
 }
 
 pub(super) fn log(home: &Home, a: LogArgs) -> Result<Outcome> {
-    let store = home.open_store()?;
+    let store = home.open_store_read()?;
     let member = member_arg(&store, a.member.as_deref())?;
     let names = names(&store)?;
     let mut any = false;
@@ -87,7 +97,7 @@ pub(super) fn log(home: &Home, a: LogArgs) -> Result<Outcome> {
 }
 
 pub(super) fn show(home: &Home, a: ShowArgs) -> Result<Outcome> {
-    let store = home.open_store()?;
+    let store = home.open_store_read()?;
     let e = store.find(&a.id)?.entry;
     if a.json {
         out(entry_json(&e).to_string())?;
@@ -117,7 +127,7 @@ pub(super) fn show(home: &Home, a: ShowArgs) -> Result<Outcome> {
 }
 
 pub(super) fn conflicts(home: &Home, a: ConflictsArgs) -> Result<Outcome> {
-    let store = home.open_store()?;
+    let store = home.open_store_read()?;
     let member = member_arg(&store, a.member.as_deref())?;
     let matter = a.matter.as_deref().map(parse_matter).transpose()?;
     if let Some(m) = &matter {
@@ -319,4 +329,107 @@ fn state_prefix(s: &State<'_>) -> String {
             Ending::Withdrawn { .. } => format!("RETRACTED {}: ", e.mark.time.date()),
         },
     }
+}
+
+/// Columns of a `members` line before the name: fingerprint (19), entries (7), forks (5), head
+/// (16), with two spaces after each.
+const MEMBERS_FIXED: usize = 19 + 2 + 7 + 2 + 5 + 2 + 16 + 2;
+/// The width every `members` line fits in.
+const MEMBERS_WIDTH: usize = 80;
+/// The fewest columns a capacity is cut to on a `members` line.
+const MEMBERS_CAPACITY: usize = 10;
+
+pub(super) fn members(home: &Home, a: MembersArgs) -> Result<Outcome> {
+    let store = home.open_store_read()?;
+    let heads = store.members()?;
+    let profiles = store.profiles()?;
+    let mut forks: HashMap<MemberId, u64> = HashMap::new();
+    for f in store.forks()? {
+        *forks.entry(f.member).or_default() += 1;
+    }
+    if a.json {
+        let v: Vec<Value> = heads
+            .iter()
+            .map(|h| {
+                let p = profiles.get(&h.member);
+                json!({
+                    "member": h.member.to_hex(),
+                    "fingerprint": h.member.fingerprint(),
+                    "name": p.map(|p| p.name.clone()),
+                    "capacity": p.and_then(|p| p.capacity.clone()),
+                    "affiliation": p.and_then(|p| p.affiliation.clone()),
+                    "entries": h.seq,
+                    "head": h.id.to_hex(),
+                    "key": h.key.to_hex(),
+                    "forks": forks.get(&h.member).copied().unwrap_or(0),
+                })
+            })
+            .collect();
+        out(Value::Array(v).to_string())?;
+        return Ok(Outcome::Ok);
+    }
+    if heads.is_empty() {
+        eprintln!("(no members: import their ledgers with `coi import FILE`)");
+        return Ok(Outcome::Ok);
+    }
+    out(format!(
+        "{:<19}  {:>7}  {:>5}  {:<16}  name, capacity",
+        "fingerprint", "entries", "forks", "head"
+    ))?;
+    for h in &heads {
+        let room = MEMBERS_WIDTH - MEMBERS_FIXED;
+        let who = match profiles.get(&h.member) {
+            None => "(no profile)".to_string(),
+            Some(p) => match &p.capacity {
+                None => fit(&p.name, room),
+                Some(c) => {
+                    // The name first: the capacity takes what the name leaves, but at least
+                    // MEMBERS_CAPACITY columns when it is cut.
+                    let name_wants = columns(&quote(&p.name));
+                    let capacity =
+                        fit(c, room.saturating_sub(name_wants + 2).max(MEMBERS_CAPACITY));
+                    let name = fit(&p.name, room - columns(&capacity) - 2);
+                    format!("{name}, {capacity}")
+                }
+            },
+        };
+        out(format!(
+            "{}  {:>7}  {:>5}  {}  {}",
+            h.member.fingerprint(),
+            h.seq,
+            forks.get(&h.member).copied().unwrap_or(0),
+            &h.id.to_hex()[..16],
+            who
+        ))?;
+    }
+    Ok(Outcome::Ok)
+}
+
+/// The columns `s` may take on a terminal, counted high: two for every non-ASCII character (a
+/// wide character takes two; the rest one or none).
+fn columns(s: &str) -> usize {
+    s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+}
+
+/// `s` quoted, cut so that it takes at most `room` columns; a cut value is marked with `…`
+/// after its closing quote.
+fn fit(s: &str, room: usize) -> String {
+    let whole = quote(s);
+    if columns(&whole) <= room {
+        return whole;
+    }
+    // The longest prefix whose quoted form and the marker fit (quoting a longer prefix never
+    // takes fewer columns).
+    let mut ends: Vec<usize> = s.char_indices().map(|(i, _)| i).collect();
+    ends.push(s.len());
+    let (mut lo, mut hi) = (0, ends.len() - 1);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if columns(&quote(&s[..ends[mid]])) + 2 <= room {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    format!("{}…", quote(&s[..ends[lo]]))
 }

@@ -10,10 +10,7 @@ use rusqlite::{
 };
 use serde::Serialize;
 
-use super::{
-    enter_wal, hash, head_after, member_no, parse_stored, write_head, ForkRecord, Store,
-    BUSY_TIMEOUT,
-};
+use super::{enter_wal, hash, head_after, member_no, parse_stored, write_head, ForkRecord, Store};
 use crate::chain::{ChainVerifier, Report};
 use crate::entry::{Data, Entry, EntryId, Scope, Timestamp};
 use crate::error::{Damage, Error, ErrorClass, Result};
@@ -148,7 +145,7 @@ impl Store {
         let mode = self
             .conn
             .pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get::<_, String>(0));
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        self.restore_busy_handler()?;
         Ok(mode.is_ok_and(|m| m.eq_ignore_ascii_case("delete")))
     }
 

@@ -10,14 +10,18 @@
 //! mode for large ones) and `query` reads: entries and members by id or prefix, chains, live
 //! declarations, forks, exports and checks.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 use serde::Serialize;
 
 use crate::entry::{Data, Draft, Entry, EntryId, Timestamp};
-use crate::error::{Damage, Error, Result};
+use crate::error::{Damage, Error, ReadOnlyStore, Result};
 use crate::hash::Hash32;
 use crate::keys::{MemberId, PublicKey, SecretKey};
 
@@ -37,6 +41,9 @@ const MIGRATIONS: [&str; 2] = [
 ];
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long an operation waits for another connection's lock before the store's wait notice
+/// ([`OpenOptions::on_wait`]) is told.
+pub const WAIT_NOTICE_AFTER: Duration = Duration::from_secs(1);
 
 /// Puts the database in WAL mode (persistent: after the first time this only reads the mode).
 ///
@@ -45,7 +52,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 /// store at the same moment would fail "database is locked". So busy answers are retried, with
 /// backoff, within the busy timeout. An in-memory database answers "memory" and is left so.
 fn enter_wal(conn: &Connection, in_memory: bool) -> Result<()> {
-    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    enter_wal_noticed(conn, in_memory, None)
+}
+
+/// [`enter_wal`], telling the wait notice of `slot` once it has waited [`WAIT_NOTICE_AFTER`].
+fn enter_wal_noticed(conn: &Connection, in_memory: bool, slot: Option<usize>) -> Result<()> {
+    let start = Instant::now();
     let mut pause = Duration::from_millis(1);
     loop {
         match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)) {
@@ -53,14 +65,181 @@ fn enter_wal(conn: &Connection, in_memory: bool) -> Result<()> {
             Ok(mode) => return Err(Error::StoreJournal { mode }),
             Err(e)
                 if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
-                    && std::time::Instant::now() < deadline =>
+                    && start.elapsed() < BUSY_TIMEOUT =>
             {
+                if start.elapsed() >= WAIT_NOTICE_AFTER {
+                    tell_waiting(slot);
+                }
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// Told once, with the store's path, when an operation on the store has waited
+/// [`WAIT_NOTICE_AFTER`] for another connection's lock (and goes on waiting, up to 60 s).
+pub type WaitNotice = Arc<dyn Fn(&Path) + Send + Sync>;
+
+/// How [`Store::open_with`] opens a store.
+#[derive(Clone, Default)]
+pub struct OpenOptions {
+    read_only: bool,
+    on_wait: Option<WaitNotice>,
+}
+
+impl OpenOptions {
+    /// Read and write, creating and migrating the store as needed, with no wait notice.
+    pub fn new() -> OpenOptions {
+        OpenOptions::default()
+    }
+
+    /// Opens the store read-only: nothing is created, migrated or written, so a store on
+    /// read-only media or in a directory the user cannot write can be read. A store that was
+    /// closed cleanly (no write-ahead log left) is read as immutable when SQLite cannot create
+    /// its shared-memory file; one with an older schema or a pending log it cannot read is
+    /// refused ([`Error::StoreReadOnly`]).
+    pub fn read_only(mut self, read_only: bool) -> OpenOptions {
+        self.read_only = read_only;
+        self
+    }
+
+    /// Tells `notice` (once per store) when an operation waits for another connection's lock.
+    pub fn on_wait(mut self, notice: WaitNotice) -> OpenOptions {
+        self.on_wait = Some(notice);
+        self
+    }
+}
+
+impl fmt::Debug for OpenOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenOptions")
+            .field("read_only", &self.read_only)
+            .field("on_wait", &self.on_wait.is_some())
+            .finish()
+    }
+}
+
+/// A store's wait notice, as the busy handler finds it.
+struct Waiter {
+    path: PathBuf,
+    notice: WaitNotice,
+    told: bool,
+}
+
+/// How many stores with a wait notice can be open at once (the others wait silently).
+const WAIT_SLOTS: usize = 8;
+
+/// The wait notices of open stores, one per slot.
+static WAITERS: [Mutex<Option<Waiter>>; WAIT_SLOTS] = [const { Mutex::new(None) }; WAIT_SLOTS];
+
+/// rusqlite takes a busy handler as a plain `fn`, with no data of the connection's, so there is
+/// one handler per slot of [`WAITERS`], each knowing its slot.
+const SLOT_HANDLERS: [fn(i32) -> bool; WAIT_SLOTS] = [
+    |n| busy(Some(0), n),
+    |n| busy(Some(1), n),
+    |n| busy(Some(2), n),
+    |n| busy(Some(3), n),
+    |n| busy(Some(4), n),
+    |n| busy(Some(5), n),
+    |n| busy(Some(6), n),
+    |n| busy(Some(7), n),
+];
+
+/// A claimed slot of [`WAITERS`], freed when the store is dropped.
+struct WaitSlot(usize);
+
+impl WaitSlot {
+    /// A free slot for `notice` on the store at `path`, if there is one.
+    fn claim(path: &Path, notice: WaitNotice) -> Option<WaitSlot> {
+        for (i, slot) in WAITERS.iter().enumerate() {
+            let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_none() {
+                *slot = Some(Waiter {
+                    path: path.to_path_buf(),
+                    notice,
+                    told: false,
+                });
+                return Some(WaitSlot(i));
+            }
+        }
+        None
+    }
+}
+
+impl Drop for WaitSlot {
+    fn drop(&mut self) {
+        *WAITERS[self.0].lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// Tells the wait notice of `slot`, unless it was told before.
+fn tell_waiting(slot: Option<usize>) {
+    let Some(i) = slot else { return };
+    let hit = {
+        let mut w = WAITERS[i].lock().unwrap_or_else(|e| e.into_inner());
+        match w.as_mut() {
+            Some(w) if !w.told => {
+                w.told = true;
+                Some((w.notice.clone(), w.path.clone()))
+            }
+            _ => None,
+        }
+    };
+    // Called outside the lock: the notice may take its time (a terminal).
+    if let Some((notice, path)) = hit {
+        notice(&path);
+    }
+}
+
+/// SQLite's busy handler: waits with SQLite's own backoff (1 ms rising to 100 ms) until
+/// [`BUSY_TIMEOUT`], telling the wait notice of `slot` once it has waited
+/// [`WAIT_NOTICE_AFTER`]. `n` is how often it was called before for this lock.
+fn busy(slot: Option<usize>, n: i32) -> bool {
+    const PAUSES_MS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+    let n = n.max(0) as u64;
+    let (waited_ms, pause_ms) = match PAUSES_MS.get(n as usize) {
+        Some(&p) => (PAUSES_MS[..n as usize].iter().sum(), p),
+        None => (PAUSES_MS.iter().sum::<u64>() + (n - 12) * 100, 100),
+    };
+    let waited = Duration::from_millis(waited_ms);
+    if waited >= BUSY_TIMEOUT {
+        return false;
+    }
+    if waited >= WAIT_NOTICE_AFTER {
+        tell_waiting(slot);
+    }
+    std::thread::sleep(Duration::from_millis(pause_ms).min(BUSY_TIMEOUT - waited));
+    true
+}
+
+/// The SQLite URI of the database file at `path`, opened read-only (and as immutable: no locks,
+/// no log) with the query parameters given.
+fn file_uri(path: &Path, query: &str) -> String {
+    use std::os::unix::ffi::OsStrExt as _;
+    let mut uri = String::from("file:");
+    if path.is_absolute() {
+        // An empty authority, so that a path starting with `//` is not read as a host.
+        uri.push_str("//");
+    }
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push('?');
+    uri.push_str(query);
+    uri
+}
+
+/// The path of a file SQLite keeps beside the database at `path` (`-wal`, `-shm`, `-journal`).
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
 }
 
 /// An entry as held in the store, with its order of arrival.
@@ -133,22 +312,138 @@ pub struct Store {
     bulk_min: u64,
     /// The least file size for an import without the write-ahead log ([`Store::import_sized`]).
     bulk_journal_bytes: u64,
+    /// Where the busy handler finds this store's wait notice, if it has one.
+    wait: Option<WaitSlot>,
 }
 
 impl Store {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
+        Self::open_with(path, &OpenOptions::new())
+    }
+
+    /// Opens the store at `path` as `options` say: read-write (creating and migrating it as
+    /// needed) or read-only, with or without a wait notice.
+    pub fn open_with(path: &Path, options: &OpenOptions) -> Result<Store> {
+        let wait = options
+            .on_wait
+            .clone()
+            .and_then(|n| WaitSlot::claim(path, n));
+        if options.read_only {
+            return Self::open_read_only(path, wait);
+        }
         let conn = Connection::open(path)?;
-        Self::setup(conn, path.to_path_buf())
+        Self::setup(conn, path.to_path_buf(), wait)
     }
 
     /// A store in memory (tests).
     pub fn open_in_memory() -> Result<Store> {
-        Self::setup(Connection::open_in_memory()?, PathBuf::from(":memory:"))
+        Self::setup(
+            Connection::open_in_memory()?,
+            PathBuf::from(":memory:"),
+            None,
+        )
     }
 
-    fn setup(conn: Connection, path: PathBuf) -> Result<Store> {
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+    /// Opens the store read-only (see [`OpenOptions::read_only`]).
+    fn open_read_only(path: &Path, wait: Option<WaitSlot>) -> Result<Store> {
+        let handler = busy_handler(wait.as_ref());
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let attempt = |query: &str| -> rusqlite::Result<(Connection, i64)> {
+            let conn = Connection::open_with_flags(file_uri(path, query), flags)?;
+            conn.busy_handler(Some(handler))?;
+            // Reading the header opens the write-ahead log, if the store has one: any failure
+            // to read shows here.
+            let version = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            Ok((conn, version))
+        };
+        let size = |file: &Path| match std::fs::symlink_metadata(file) {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(file, e)),
+        };
+        let (wal, shm, journal) = (
+            sidecar(path, "-wal"),
+            sidecar(path, "-shm"),
+            sidecar(path, "-journal"),
+        );
+        // A rollback journal with content is a write in progress or interrupted: the file alone
+        // may be half-written, and only a writer can roll it back.
+        if size(&journal)?.unwrap_or(0) > 0 {
+            return Err(Error::StoreReadOnly {
+                path: path.to_path_buf(),
+                reason: ReadOnlyStore::PendingJournal { journal },
+            });
+        }
+        let (conn, version) = if size(&wal)?.is_none() && size(&shm)?.is_none() {
+            // No connection has the store open in WAL mode (a live one keeps both files) and no
+            // log is left: the database file is the whole store. Read it as immutable, which
+            // needs no lock files and creates nothing, even where the directory is writable.
+            attempt("mode=ro&immutable=1")?
+        } else {
+            match attempt("mode=ro") {
+                Ok(opened) => opened,
+                // The -shm file is missing and cannot be made (the directory is not writable).
+                // An empty log holds nothing: read the file as immutable. A log with content
+                // cannot be read without it, and the file alone would show an older store.
+                Err(e)
+                    if matches!(
+                        e.sqlite_error_code(),
+                        Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+                    ) =>
+                {
+                    if size(&wal)?.unwrap_or(0) > 0 {
+                        return Err(Error::StoreReadOnly {
+                            path: path.to_path_buf(),
+                            reason: ReadOnlyStore::PendingLog { wal },
+                        });
+                    }
+                    attempt("mode=ro&immutable=1")?
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if version > SCHEMA_VERSION {
+            return Err(Error::StoreTooNew {
+                path: path.to_path_buf(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version < SCHEMA_VERSION {
+            return Err(Error::StoreReadOnly {
+                path: path.to_path_buf(),
+                reason: ReadOnlyStore::NeedsUpgrade {
+                    found: version,
+                    supported: SCHEMA_VERSION,
+                },
+            });
+        }
+        conn.pragma_update(None, "cache_size", -65536)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            bulk_min: BULK_MIN,
+            bulk_journal_bytes: BULK_JOURNAL_BYTES,
+            wait,
+        })
+    }
+
+    /// Sets the store's busy handler again, after a busy timeout set for one statement.
+    pub(super) fn restore_busy_handler(&self) -> Result<()> {
+        self.conn
+            .busy_handler(Some(busy_handler(self.wait.as_ref())))?;
+        Ok(())
+    }
+
+    fn setup(conn: Connection, path: PathBuf, wait: Option<WaitSlot>) -> Result<Store> {
+        // Waits for other processes' locks up to BUSY_TIMEOUT, telling the wait notice if long.
+        conn.busy_handler(Some(busy_handler(wait.as_ref())))?;
         // A new database gets 4 KiB pages: an append dirties about ten pages (each table and
         // index it touches), all written to the WAL at commit, so smaller pages make appends
         // cheaper (1.36x a bare INSERT against 1.64x with 8 KiB pages), and since bulk imports
@@ -156,7 +451,11 @@ impl Store {
         // first table and before WAL mode; older stores keep theirs.
         conn.pragma_update(None, "page_size", 4096)?;
         // WAL + FULL: with NORMAL a committed transaction may roll back after power loss.
-        enter_wal(&conn, path.as_os_str() == ":memory:")?;
+        enter_wal_noticed(
+            &conn,
+            path.as_os_str() == ":memory:",
+            wait.as_ref().map(|w| w.0),
+        )?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // Up to 64 MiB of page cache (allocated only as used): large imports touch every index.
@@ -166,6 +465,7 @@ impl Store {
             path,
             bulk_min: BULK_MIN,
             bulk_journal_bytes: BULK_JOURNAL_BYTES,
+            wait,
         };
         store.migrate()?;
         Ok(store)
@@ -323,6 +623,14 @@ impl Store {
         insert_entry(&tx, &entry)?;
         tx.commit()?;
         Ok(entry)
+    }
+}
+
+/// The busy handler of a store with the wait slot `wait` (or none).
+fn busy_handler(wait: Option<&WaitSlot>) -> fn(i32) -> bool {
+    match wait {
+        Some(w) => SLOT_HANDLERS[w.0],
+        None => |n| busy(None, n),
     }
 }
 

@@ -202,6 +202,28 @@ impl Store {
         Ok(out)
     }
 
+    /// Each member's latest profile (for listings such as `coi members`; no key checks).
+    ///
+    /// Walks each chain back from its head to its latest profile: at worst the whole store.
+    pub fn profiles(&self) -> Result<HashMap<MemberId, crate::entry::Profile>> {
+        let mut st = self.conn.prepare(
+            "SELECT m.member, t.line FROM members m JOIN lines t ON t.rowid =
+               (SELECT e.rowid FROM entries e WHERE e.member = m.no AND e.kind = 'profile'
+                ORDER BY e.seq DESC LIMIT 1)",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (m, line) = row?;
+            if let crate::entry::Data::Profile(p) = parse_stored(&line)?.data {
+                out.insert(hash(&m)?, p);
+            }
+        }
+        Ok(out)
+    }
+
     /// Member ids starting with the hex `prefix` (at most `limit`).
     pub fn members_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<MemberId>> {
         let mut st = self
