@@ -288,3 +288,33 @@ fn log_limit_gives_the_last_entries_in_order() {
     );
     assert_eq!(seqs(&["log", "--json", "--limit", "0"]), Vec::<u64>::new());
 }
+
+/// `coi log | head -1`: the reader closing the pipe ends the listing quietly, with the exit code
+/// the command would have had (it used to be a broken-pipe error and exit 2).
+#[test]
+fn a_closed_pipe_ends_a_listing_quietly() {
+    use std::io::{BufRead as _, BufReader};
+    let h = Home::init("Ada");
+    let ledger = support::builders::build_ledger(7, 0, 4, 2000);
+    let file = h.file("many.ledger");
+    std::fs::write(&file, ledger.bytes()).unwrap();
+    h.coi(&["import", file.to_str().unwrap()]).ok();
+    for args in [&["log"][..], &["log", "--json"], &["conflicts", "--ended"]] {
+        let mut child = support::cli::command(&h.path)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+        // The pipe's reader is gone now; more than a pipe's buffer was still to come.
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

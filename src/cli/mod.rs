@@ -191,16 +191,39 @@ thread_local! {
         std::cell::RefCell::new(io::BufWriter::with_capacity(64 * 1024, io::stdout()));
 }
 
-/// Prints a line on standard output (buffered; see [`flush`]).
+thread_local! {
+    /// Set once standard output's reader has gone (`coi log | head -1`).
+    static CLOSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// What a write to standard output came to: a reader that closed the pipe is not an error (the
+/// command goes on to its verdict, and its exit code says it, as `grep -q` would), anything else
+/// is.
+fn written(r: io::Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            CLOSED.with(|c| c.set(true));
+            Ok(())
+        }
+        other => other.map_err(|e| Error::io("standard output", e)),
+    }
+}
+
+/// Prints a line on standard output (buffered; see [`flush`]). Nothing more is written once
+/// the reader has closed the pipe.
 fn out(text: impl AsRef<str>) -> Result<()> {
-    OUT.with(|o| writeln!(o.borrow_mut(), "{}", text.as_ref()))
-        .map_err(|e| Error::io("standard output", e))
+    if CLOSED.with(|c| c.get()) {
+        return Ok(());
+    }
+    written(OUT.with(|o| writeln!(o.borrow_mut(), "{}", text.as_ref())))
 }
 
 /// Writes out what [`out`] buffered. `main` calls it once a command has finished.
 pub fn flush() -> Result<()> {
-    OUT.with(|o| o.borrow_mut().flush())
-        .map_err(|e| Error::io("standard output", e))
+    if CLOSED.with(|c| c.get()) {
+        return Ok(());
+    }
+    written(OUT.with(|o| o.borrow_mut().flush()))
 }
 
 fn parse_date(s: &str) -> Result<Date> {
