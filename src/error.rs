@@ -400,6 +400,15 @@ pub enum Error {
         /// What it points to (resolved when possible).
         target: PathBuf,
     },
+    /// An output path names something that is not a regular file (a directory, a FIFO, a device):
+    /// replacing it with a file would break what it is.
+    #[error("{path} is {kind}, not a regular file; coi writes a ledger only to a regular file (or through a symbolic link to one)", path = path.display())]
+    NotARegularFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        kind: FileKind,
+    },
     /// Something other than the expected kind of file stands in the home.
     #[error("{path} is {kind}, not {expected}; coi does not follow links or use special files in a home: move it away", path = path.display())]
     HomeFileKind {

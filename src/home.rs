@@ -800,8 +800,37 @@ fn sync_dir(dir: &Path) -> Result<()> {
 
 /// Writes `path` atomically: the content goes to a temporary file in the same directory, which is
 /// synced and renamed over `path`. A crash leaves either the old file or the new one, never a part.
+///
+/// A symbolic link is written through: its target is replaced and the link kept, so a served
+/// file that is a link to the export stays a link to the new one. Anything that is not a regular
+/// file (a directory, a FIFO, a device node) is refused rather than replaced by one. An existing
+/// file keeps its permissions; a new one is made readable by others (it is meant to be
+/// published).
 pub fn write_atomic<T>(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<T>) -> Result<T> {
-    let dir = match path.parent() {
+    let target = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(|e| {
+            Error::io(
+                path,
+                std::io::Error::new(
+                    e.kind(),
+                    format!("a symbolic link whose target cannot be resolved ({e})"),
+                ),
+            )
+        })?,
+        _ => path.to_path_buf(),
+    };
+    let existing = match fs::metadata(&target) {
+        Ok(m) if m.is_file() => Some(m.permissions()),
+        Ok(m) => {
+            return Err(Error::NotARegularFile {
+                path: target,
+                kind: crate::error::FileKind::of(m.file_type()),
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(&target, e)),
+    };
+    let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
@@ -816,11 +845,10 @@ pub fn write_atomic<T>(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result
         out
     };
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    // Published files are meant to be read by others.
     tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(0o644))
+        .set_permissions(existing.unwrap_or_else(|| fs::Permissions::from_mode(0o644)))
         .map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    tmp.persist(&target).map_err(|e| Error::io(path, e.error))?;
     sync_dir(&dir)?;
     Ok(out)
 }

@@ -318,3 +318,47 @@ fn a_closed_pipe_ends_a_listing_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// `export -o` writes through a symbolic link (the served file stays a link to the new export)
+/// and refuses anything that is not a regular file, instead of replacing it with one.
+#[test]
+fn export_writes_through_links_and_refuses_special_files() {
+    use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
+    let h = Home::init("Ada");
+    let real = h.file("ada-real.ledger");
+    let link = h.file("ada.ledger");
+    std::fs::write(&real, "old\n").unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    h.coi(&["export", "-o", link.to_str().unwrap()]).ok();
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let text = std::fs::read_to_string(&real).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("\"kind\":\"profile\""));
+    assert_eq!(
+        std::fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+        0o640,
+        "an existing file keeps its mode"
+    );
+    let fifo = h.file("fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    h.coi(&["export", "-o", fifo.to_str().unwrap()])
+        .code(2)
+        .err_has("is a FIFO (named pipe), not a regular file");
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    let dir = h.file("a-dir");
+    std::fs::create_dir(&dir).unwrap();
+    h.coi(&["export", "-o", dir.to_str().unwrap()])
+        .code(2)
+        .err_has("is a directory, not a regular file");
+}
