@@ -31,14 +31,15 @@ pub struct CrossProblem {
 /// Compares the accepted entries of several files (spec §5.3).
 ///
 /// Feed each file's accepted entries with [`CrossFiles::accept`], file after file, calling
-/// [`CrossFiles::next_file`] before each file but the first.
+/// [`CrossFiles::next_file`] before each file but the first, [`CrossFiles::chain_stopped`] when a
+/// member's chain stops in the current file, and [`CrossFiles::finish`] after the last file.
+/// Problems are returned as they are found, not kept.
 #[derive(Default)]
 pub struct CrossFiles {
     chains: HashMap<MemberId, Vec<RefEntry>>,
     /// Members whose chain in the current file already differed from the reference.
     diverged: HashSet<MemberId>,
     file: u32,
-    problems: Vec<CrossProblem>,
 }
 
 impl CrossFiles {
@@ -58,11 +59,12 @@ impl CrossFiles {
         self.file as usize
     }
 
-    /// Compares an entry accepted at `line` of the current file with the reference chain;
-    /// returns the `fork` it makes, if any (also kept for [`CrossFiles::problems`]).
-    pub fn accept(&mut self, line: u64, e: &Entry) -> Option<&CrossProblem> {
+    /// Compares an entry accepted at `line` of the current file with the reference chains;
+    /// returns the problems it makes known: a `fork` on this line (spec §5.3), or problems of
+    /// earlier lines.
+    pub fn accept(&mut self, line: u64, e: &Entry) -> Vec<CrossProblem> {
         if self.diverged.contains(&e.member) {
-            return None;
+            return Vec::new();
         }
         let mut id = [0u8; 16];
         id.copy_from_slice(&e.id.as_bytes()[..16]);
@@ -78,13 +80,13 @@ impl CrossFiles {
                         line: line32,
                     });
                 }
-                None
+                Vec::new()
             }
-            Some(r) if r.id == id => None,
+            Some(r) if r.id == id => Vec::new(),
             Some(r) => {
                 let r = *r;
                 self.diverged.insert(e.member);
-                self.problems.push(CrossProblem {
+                vec![CrossProblem {
                     file: self.file as usize,
                     problem: Problem {
                         line,
@@ -98,21 +100,19 @@ impl CrossFiles {
                             r.line
                         ),
                         other_line: Some(u64::from(r.line)),
+                        other_file: Some(r.file as usize),
                     },
                     other_file: Some(r.file as usize),
-                });
-                self.problems.last()
+                }]
             }
         }
     }
 
-    /// The problems found so far, in the order found.
-    pub fn problems(&self) -> &[CrossProblem] {
-        &self.problems
-    }
+    /// Tells that `member`'s chain stopped in the current file (spec §5.1, §5.2).
+    pub fn chain_stopped(&mut self, _member: MemberId) {}
 
-    /// Ends the comparison and gives its problems.
+    /// Ends the comparison: the problems that only the end of the last file decides.
     pub fn finish(self) -> Vec<CrossProblem> {
-        self.problems
+        Vec::new()
     }
 }

@@ -16,7 +16,7 @@ use crate::entry::{Data, Entry, EntryId, Scope, Timestamp};
 use crate::error::{Damage, Error, Result};
 use crate::hash::Hash32;
 use crate::keys::{MemberId, PublicKey};
-use crate::ledger::{verify_stream_known, VerifyOptions};
+use crate::ledger::{verify_stream_lines, Finding, VerifyOptions};
 
 /// The rowid of the entry whose id is `?2` (`?1`: its first 8 bytes).
 const ENTRY_ROWID: &str = "SELECT rowid FROM entries WHERE idp = ?1 AND id = ?2";
@@ -42,7 +42,8 @@ pub struct Stale {
 /// What an import did.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
-    /// The file's verification report.
+    /// The file's verification report (bounded: the first [`crate::DETAIL_LIMIT`] problems and
+    /// notices, counts of all).
     pub verification: Report,
     /// Whether the file's entries were merged (false if it was invalid, forked the store, or refused).
     pub merged: bool,
@@ -100,6 +101,22 @@ impl Store {
         options: VerifyOptions,
         progress: impl FnMut(u64),
     ) -> Result<ImportReport> {
+        self.import_streamed(reader, size, source, options, progress, |_| Ok(()))
+    }
+
+    /// [`Store::import_sized`] that shows `found` each problem and notice of the file as it is
+    /// found, so that they can be printed as they come (the report keeps the first
+    /// [`crate::DETAIL_LIMIT`] of each and counts the rest). If `found` fails, the import stops
+    /// with its error and nothing is merged.
+    pub fn import_streamed<R: BufRead>(
+        &mut self,
+        reader: R,
+        size: Option<u64>,
+        source: &str,
+        options: VerifyOptions,
+        progress: impl FnMut(u64),
+        found: impl FnMut(Finding<'_>) -> Result<()>,
+    ) -> Result<ImportReport> {
         let rollback = match size {
             Some(bytes) if bytes >= self.bulk_journal_bytes => {
                 let rows: u64 = self.conn.query_row(
@@ -111,7 +128,7 @@ impl Store {
             }
             _ => false,
         };
-        let result = self.import_inner(reader, source, options, progress);
+        let result = self.import_inner(reader, source, options, progress, found);
         if rollback {
             // If another process has opened the database meanwhile, this retries until the busy
             // timeout, as any open does. Should it still fail, the outcome is still the import's:
@@ -139,6 +156,7 @@ impl Store {
         source: &str,
         options: VerifyOptions,
         progress: impl FnMut(u64),
+        found: impl FnMut(Finding<'_>) -> Result<()>,
     ) -> Result<ImportReport> {
         let tx = self
             .conn
@@ -214,11 +232,11 @@ impl Store {
                 // tail_hint succeeded, so the line is UTF-8; compare as TEXT (a BLOB never equals TEXT).
                 held_row(no, seq).is_ok_and(|(_, held)| held.as_bytes() == line)
             };
-            verify_stream_known(
+            verify_stream_lines(
                 reader,
                 options,
                 known,
-                |e: &Entry| -> Result<()> {
+                |_, e: &Entry| -> Result<()> {
                     if diverged.contains_key(&e.member) {
                         return Ok(());
                     }
@@ -257,6 +275,7 @@ impl Store {
                     }
                     Ok(())
                 },
+                found,
                 progress,
             )?
         };
@@ -267,9 +286,9 @@ impl Store {
             }
         }
         let unknown = verification
-            .notices
-            .iter()
-            .any(|n| n.class == crate::chain::NoticeClass::UnknownKind);
+            .notice_counts
+            .get(crate::chain::NoticeClass::UnknownKind)
+            > 0;
         let refused = unknown.then(|| {
             "the file has entries of kinds this coi does not know; upgrade coi to import it"
                 .to_string()
