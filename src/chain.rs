@@ -346,6 +346,16 @@ struct Seen {
     line: u32,
 }
 
+/// Pushes `x` onto `v`, growing it by a quarter rather than doubling it when full: per-entry lists
+/// (here and in [`crate::CrossFiles`]) are most of what verifying a large file keeps, and doubling
+/// leaves up to half of each unused. Still amortised constant time.
+pub(crate) fn push_compact<T>(v: &mut Vec<T>, x: T) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 4).max(4));
+    }
+    v.push(x);
+}
+
 /// The first 16 bytes of an id.
 fn id16(id: &EntryId) -> [u8; 16] {
     let mut a = [0u8; 16];
@@ -380,15 +390,41 @@ fn unresolved_reference(
     }
 }
 
-/// Checks the chain rules over entries fed in file order.
-///
-/// Members are numbered in order of appearance: `summaries` and `chains` are indexed by that
-/// number, found by the first 8 bytes of the member id (16 bytes a slot; a member whose 8 bytes
-/// another member already has is found in `overflow`, by its whole id).
+/// Members numbered in order of first appearance, found by the first 8 bytes of their id: 16
+/// bytes a slot where a map keyed by the whole id takes 40, which counts in a body of a million
+/// members. A member whose 8 bytes another member already has (anyone can make such member ids,
+/// with some work) is found by its whole id in `overflow`. The ids themselves are kept by the
+/// caller, beside what it keeps per member.
 #[derive(Default)]
-pub struct ChainVerifier {
+pub(crate) struct MemberIndex {
     by_prefix: HashMap<u64, usize>,
     overflow: HashMap<MemberId, usize>,
+}
+
+impl MemberIndex {
+    /// The number of member `m`, where `member_at` gives the id of each member numbered so far
+    /// and `next` their count. A new member gets `next`, which the caller must then add.
+    pub(crate) fn number<'a>(
+        &mut self,
+        m: &MemberId,
+        next: usize,
+        member_at: impl Fn(usize) -> Option<&'a MemberId>,
+    ) -> usize {
+        match self.by_prefix.entry(m.prefix64()) {
+            Slot::Occupied(o) if member_at(*o.get()) == Some(m) => *o.get(),
+            Slot::Occupied(_) => *self.overflow.entry(*m).or_insert(next),
+            Slot::Vacant(v) => *v.insert(next),
+        }
+    }
+}
+
+/// Checks the chain rules over entries fed in file order.
+///
+/// Members are numbered in order of appearance ([`MemberIndex`]): `summaries` and `chains` are
+/// indexed by that number.
+#[derive(Default)]
+pub struct ChainVerifier {
+    index: MemberIndex,
     summaries: Vec<MemberSummary>,
     chains: Vec<Chain>,
     report: Report,
@@ -403,13 +439,10 @@ impl ChainVerifier {
     /// The number of member `m`, who is added if new.
     fn member(&mut self, m: &MemberId) -> usize {
         let next = self.summaries.len();
-        let i = match self.by_prefix.entry(m.prefix64()) {
-            Slot::Occupied(o) if self.summaries.get(*o.get()).map(|s| &s.member) == Some(m) => {
-                return *o.get()
-            }
-            Slot::Occupied(_) => *self.overflow.entry(*m).or_insert(next),
-            Slot::Vacant(v) => *v.insert(next),
-        };
+        let summaries = &self.summaries;
+        let i = self
+            .index
+            .number(m, next, |i| summaries.get(i).map(|s| &s.member));
         if i == next {
             self.summaries.push(MemberSummary {
                 member: *m,
@@ -593,10 +626,13 @@ impl ChainVerifier {
                 })
             });
             if sum.head_seq >= 1 {
-                h.seen.push(Seen {
-                    id: id16(&head),
-                    line: st.head_line,
-                });
+                push_compact(
+                    &mut h.seen,
+                    Seen {
+                        id: id16(&head),
+                        line: st.head_line,
+                    },
+                );
             }
             if let Some(t) = e.data.own_target() {
                 h.live.remove(t);
@@ -649,14 +685,13 @@ impl ChainVerifier {
     /// Ends verification and produces the report.
     pub fn finish(self) -> Report {
         let ChainVerifier {
-            by_prefix,
-            overflow,
+            index,
             mut summaries,
             chains,
             mut report,
         } = self;
         // Free the chain state before the report is handed on.
-        drop((by_prefix, overflow, chains));
+        drop((index, chains));
         summaries.sort_unstable_by_key(|m| m.member);
         report.members = summaries;
         report.valid = report.problem_counts.is_empty();
