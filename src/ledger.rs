@@ -696,6 +696,65 @@ mod tests {
         assert_eq!(find_newline(&tricky), None);
     }
 
+    /// Files given together are one body: every finding is streamed with its file as found, and
+    /// a fork found by comparing files lands in its own file's report, naming the other file.
+    #[test]
+    fn verify_files_streams_findings_and_records_cross_file_problems() {
+        let fork = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schema/vectors/fork.ledger"
+        ))
+        .expect("the fork vector");
+        let l: Vec<&str> = fork.lines().collect();
+        let a = format!("{}\n{}\n", l[0], l[1]);
+        let b = format!("{}\n{}\n{{\n", l[0], l[2]);
+        let mut seen = Vec::new();
+        let reports = verify_files(
+            [a.as_bytes(), b.as_bytes()],
+            VerifyOptions::default(),
+            |f| {
+                if let Finding::Problem { file, problem } = f {
+                    seen.push((file, problem.line, problem.class, problem.other_file));
+                }
+                Ok::<(), io::Error>(())
+            },
+            |_, _| {},
+        )
+        .expect("reading memory");
+        assert_eq!(
+            seen,
+            vec![
+                (1, 2, ErrorClass::Fork, Some(0)),
+                (1, 3, ErrorClass::JsonSyntax, None)
+            ]
+        );
+        assert!(reports[0].valid);
+        assert!(!reports[1].valid);
+        let p: Vec<_> = reports[1]
+            .problems
+            .iter()
+            .map(|p| (p.line, p.class, p.other_line, p.other_file))
+            .collect();
+        assert_eq!(
+            p,
+            vec![
+                (2, ErrorClass::Fork, Some(2), Some(0)),
+                (3, ErrorClass::JsonSyntax, None, None)
+            ]
+        );
+        assert_eq!(reports[1].problem_total(), 2);
+        // Alone, each file is valid but for its junk line.
+        assert!(verify_bytes(b.as_bytes()).problems.len() == 1);
+        // A sink that fails stops the verification with its error.
+        let r = verify_files(
+            [b.as_bytes()],
+            VerifyOptions::default(),
+            |_| Err(io::Error::other("stop")),
+            |_, _| {},
+        );
+        assert_eq!(r.map(|_| ()).map_err(|e| e.to_string()), Err("stop".into()));
+    }
+
     #[test]
     fn line_reader_splits_across_reads_and_bounds_lines() {
         let long = vec![b'x'; MAX_LINE_LEN + 1];

@@ -427,6 +427,12 @@ impl Store {
         for p in &report.problems {
             problems.push(format!("{}: {}", p.class, p.message));
         }
+        let more = report.problem_total() - report.problems.len() as u64;
+        if more > 0 {
+            problems.push(format!(
+                "{more} more problems of the chains (counted, not shown)"
+            ));
+        }
         for m in &report.members {
             match self.head(&m.member)? {
                 Some(h) if h.seq == m.head_seq && Some(h.id) == m.head_id => {}
