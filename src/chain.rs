@@ -420,7 +420,7 @@ impl MemberIndex {
 
 /// Checks the chain rules over entries fed in file order.
 ///
-/// Members are numbered in order of appearance ([`MemberIndex`]): `summaries` and `chains` are
+/// Members are numbered in order of appearance (`MemberIndex`): `summaries` and `chains` are
 /// indexed by that number.
 #[derive(Default)]
 pub struct ChainVerifier {
