@@ -13,6 +13,10 @@
 //! - verify: `coi_ledger::verify_stream` entries/s at least 90% of bare `verify_strict` entries/s
 //!   (keys, messages and signatures pre-parsed outside the timed loop), on one thread and on all;
 //! - memory: peak RSS of verifying the file in a child process at most 64 MiB;
+//! - bounded memory: peak RSS of `coi verify` (plain and `--json`) at most 64 MiB on 5,000,000
+//!   junk lines, on an endless stream (1 GiB of `y` lines through a pipe) and on one 1 GB line,
+//!   and at most 512 MiB on 1,000,000 members of one entry each (smaller inputs under `--quick`,
+//!   against the 64 MiB limit or the members limit scaled, whichever is higher);
 //! - import: `coi import FILE` into an empty store at least 80% of `coi verify FILE` entries/s
 //!   (verify runs before and after it; one import per round, the median shown), and importing
 //!   the same file again at least as fast;
@@ -27,7 +31,8 @@
 //!
 //! `--quick` (20,000 entries, 50 members) is the CI smoke test. `--enforce` exits with status 1
 //! when a target is missed (off by default: shared CI machines are noisy). `--store-only` skips
-//! the verify and memory sections, `--verify-only` the store sections.
+//! the verify and memory sections, `--verify-only` the store sections, `--memory-only` runs the
+//! memory sections alone.
 //!
 //! The ledger is generated deterministically (`tests/support/ledger_gen.rs`) into `--dir`
 //! (default: `$TMPDIR/coi-bench`) and reused by later runs with the same parameters.
@@ -54,7 +59,7 @@ const MAX_VERIFY_RSS: u64 = 64 << 20;
 /// Lines of the file used for the bare verify_strict figure (sampled evenly over the file).
 const BARE_SAMPLE: usize = 100_000;
 
-const USAGE: &str = "usage: bench [--entries N] [--members M] [--seed S] [--quick] [--rounds R] [--dir DIR] [--file LEDGER] [--enforce] [--store-only] [--verify-only]\n       bench --verify-child LEDGER [--threads N]";
+const USAGE: &str = "usage: bench [--entries N] [--members M] [--seed S] [--quick] [--rounds R] [--dir DIR] [--file LEDGER] [--enforce] [--store-only] [--verify-only] [--memory-only]\n       bench --verify-child LEDGER [--threads N]";
 
 #[derive(Debug, Clone)]
 struct Args {
@@ -70,6 +75,8 @@ struct Args {
     store_only: bool,
     /// Only the verify sections (verify, memory).
     verify_only: bool,
+    /// Only the memory sections.
+    memory_only: bool,
     verify_child: Option<PathBuf>,
     threads: Option<usize>,
 }
@@ -86,6 +93,7 @@ fn parse_args() -> Result<Args, String> {
         enforce: false,
         store_only: false,
         verify_only: false,
+        memory_only: false,
         verify_child: None,
         threads: None,
     };
@@ -107,6 +115,7 @@ fn parse_args() -> Result<Args, String> {
             "--enforce" => a.enforce = true,
             "--store-only" => a.store_only = true,
             "--verify-only" => a.verify_only = true,
+            "--memory-only" => a.memory_only = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -334,10 +343,13 @@ fn run(args: &Args) -> Result<bool, String> {
     );
 
     if !ctx.args.store_only {
-        bench_verify(&ctx, &mut table)?;
+        if !ctx.args.memory_only {
+            bench_verify(&ctx, &mut table)?;
+        }
         bench_verify_memory(&ctx, &mut table)?;
+        bench_bounded_memory(&ctx, &mut table)?;
     }
-    if !ctx.args.verify_only {
+    if !ctx.args.verify_only && !ctx.args.memory_only {
         let picks = pick_from_ledger(&ctx.ledger, ctx.entries)?;
         let home = bench_import(&ctx, &mut table)?;
         bench_queries(&ctx, home.as_ref(), &picks, &mut table)?;
@@ -790,6 +802,312 @@ fn bench_verify_memory(ctx: &Ctx, table: &mut Table) -> Result<(), String> {
         format!("{:.2} s", took.as_secs_f64()),
         fmt_rate(rate(ctx.entries, took)),
     );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded memory: hostile and huge inputs, in child `coi` processes
+// ---------------------------------------------------------------------------------------------
+
+/// Target: peak RSS of `coi verify` on junk lines, an endless stream and one huge line.
+const MAX_HOSTILE_RSS: u64 = 64 << 20;
+/// Target: peak RSS of `coi verify` on 1,000,000 members of one entry each.
+const MAX_MEMBERS_RSS: u64 = 512 << 20;
+/// Members of the full members row (the target is for this many).
+const MEMBERS_FULL: u64 = 1_000_000;
+
+/// What a measured `coi` run gave.
+struct Peak {
+    /// Peak RSS (VmHWM, polled), bytes.
+    rss: u64,
+    took: Duration,
+    code: Option<i32>,
+    /// Bytes written on standard output.
+    out_bytes: u64,
+    /// The last 4 KiB of standard output (the summary).
+    tail: String,
+    /// VmHWM when a tenth of the input had been fed (feeding runs only), bytes.
+    early_rss: Option<u64>,
+}
+
+/// Runs `coi ARGS`, feeding it `feed` bytes of `y` lines on standard input if given (else none),
+/// and polls its VmHWM until it exits. Standard output is counted, not kept (a report can be
+/// hundreds of megabytes), but for its last 4 KiB.
+fn run_peak(coi: &Path, args: &[std::ffi::OsString], feed: Option<u64>) -> Result<Peak, String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let mut cmd = Command::new(coi);
+    cmd.args(args)
+        .stdin(if feed.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", coi.display()))?;
+    let pid = child.id();
+    let fed = Arc::new(AtomicU64::new(0));
+    let feeder = match (feed, child.stdin.take()) {
+        (Some(total), Some(mut stdin)) => {
+            let fed = Arc::clone(&fed);
+            Some(std::thread::spawn(move || {
+                let block = b"y\n".repeat(1 << 19);
+                let mut left = total;
+                while left > 0 {
+                    let n = left.min(block.len() as u64) as usize;
+                    if stdin.write_all(&block[..n]).is_err() {
+                        break;
+                    }
+                    left -= n as u64;
+                    fed.fetch_add(n as u64, Ordering::Relaxed);
+                }
+            }))
+        }
+        _ => None,
+    };
+    let mut stdout = child.stdout.take().ok_or("no stdout")?;
+    let reader = std::thread::spawn(move || {
+        let (mut n, mut tail, mut buf) = (0u64, Vec::<u8>::new(), vec![0u8; 1 << 16]);
+        while let Ok(k) = io::Read::read(&mut stdout, &mut buf) {
+            if k == 0 {
+                break;
+            }
+            n += k as u64;
+            tail.extend_from_slice(&buf[..k]);
+            if tail.len() > 8192 {
+                tail.drain(..tail.len() - 4096);
+            }
+        }
+        let keep = tail.len().saturating_sub(4096);
+        (n, String::from_utf8_lossy(&tail[keep..]).into_owned())
+    });
+    let mut stderr = child.stderr.take().ok_or("no stderr")?;
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
+    let (mut hwm, mut early) = (0u64, None);
+    let status = loop {
+        if let Some(k) = vm_hwm_kib(pid) {
+            hwm = hwm.max(k);
+            if let Some(total) = feed {
+                if early.is_none() && fed.load(Ordering::Relaxed) >= total / 10 {
+                    early = Some(k * 1024);
+                }
+            }
+        }
+        if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
+            break st;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let took = start.elapsed();
+    if let Some(f) = feeder {
+        let _ = f.join();
+    }
+    let (out_bytes, tail) = reader.join().unwrap_or_default();
+    let err = err_reader.join().unwrap_or_default();
+    if status.code().is_none_or(|c| c > 1) {
+        return Err(format!("coi {args:?}: {status}: {}", err.trim()));
+    }
+    Ok(Peak {
+        rss: hwm * 1024,
+        took,
+        code: status.code(),
+        out_bytes,
+        tail,
+        early_rss: early,
+    })
+}
+
+/// Writes `path` with `write` unless it already has `len` bytes (a run before wrote it).
+fn write_input(
+    path: &Path,
+    len: u64,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), String> {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() == len) {
+        return Ok(());
+    }
+    eprintln!("bench: writing {}", path.display());
+    let tmp = path.with_extension("tmp");
+    let mut w =
+        io::BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(|e| e.to_string())?);
+    write(&mut w)
+        .and_then(|()| w.flush())
+        .map_err(|e| format!("{}: {e}", tmp.display()))?;
+    drop(w);
+    std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+}
+
+/// Checks that a run gave the exit code and summary expected of it.
+fn expect_run(what: &str, p: &Peak, code: i32, needle: &str) -> Result<(), String> {
+    if p.code != Some(code) || !p.tail.contains(needle) {
+        return Err(format!(
+            "{what}: exit {:?}, expected {code} and {needle:?} in the report, whose end is:\n{}",
+            p.code,
+            p.tail.trim()
+        ));
+    }
+    Ok(())
+}
+
+/// One row of peak RSS against `limit`.
+fn peak_row(table: &mut Table, what: String, p: &Peak, limit: u64, note: String) {
+    table
+        .add(
+            "bounded",
+            what,
+            mib(p.rss),
+            format!(
+                "limit {}; {:.1} s, {} out{note}",
+                mib(limit),
+                p.took.as_secs_f64(),
+                mib(p.out_bytes)
+            ),
+        )
+        .ratio_at_most(p.rss as f64 / limit as f64, 1.0);
+}
+
+/// Peak RSS of `coi verify` on inputs that used to exhaust memory (issue 9): junk lines, an
+/// endless stream, one huge line, and a body of many members of one entry each.
+fn bench_bounded_memory(ctx: &Ctx, table: &mut Table) -> Result<(), String> {
+    let Some(coi) = &ctx.coi else {
+        table.add(
+            "bounded",
+            "coi verify on hostile input",
+            "skipped",
+            "no coi binary",
+        );
+        return Ok(());
+    };
+    let quick = ctx.args.quick;
+    let verify = |file: &Path, json: bool| -> Vec<std::ffi::OsString> {
+        let mut v = vec!["verify".into(), file.as_os_str().to_owned()];
+        if json {
+            v.push("--json".into());
+        }
+        v
+    };
+    let flag = |json: bool| if json { " --json" } else { "" };
+
+    // Junk: every line a problem.
+    let junk_lines: u64 = if quick { 500_000 } else { 5_000_000 };
+    let junk = ctx.dir.join(format!("junk-{junk_lines}.ledger"));
+    write_input(&junk, junk_lines * 2, |w| {
+        for _ in 0..junk_lines {
+            w.write_all(b"{\n")?;
+        }
+        Ok(())
+    })?;
+    for json in [false, true] {
+        let p = run_peak(coi, &verify(&junk, json), None)?;
+        let needle = if json {
+            format!("\"problems_count\":{junk_lines},\"valid\":false}}")
+        } else {
+            format!("INVALID: {junk_lines} problem(s)")
+        };
+        expect_run("junk lines", &p, 1, &needle)?;
+        peak_row(
+            table,
+            format!(
+                "peak RSS, coi verify{} FILE of {} `{{` lines",
+                flag(json),
+                group(junk_lines)
+            ),
+            &p,
+            MAX_HOSTILE_RSS,
+            String::new(),
+        );
+    }
+
+    // An endless stream, cut after a bounded number of bytes: coi keeps bounded state and reads
+    // to the end, printing the first problems as they come.
+    let stream: u64 = if quick { 64 << 20 } else { 1 << 30 };
+    let p = run_peak(coi, &["verify".into(), "-".into()], Some(stream))?;
+    expect_run(
+        "y stream",
+        &p,
+        1,
+        &format!("INVALID: {} problem(s)", stream / 2),
+    )?;
+    let note = format!(
+        ", {} MB/s, {} after a tenth",
+        (stream as f64 / 1e6 / p.took.as_secs_f64().max(1e-9)).round(),
+        p.early_rss.map(mib).unwrap_or_default()
+    );
+    peak_row(
+        table,
+        format!("peak RSS, {} of `y` lines | coi verify -", mib(stream)),
+        &p,
+        MAX_HOSTILE_RSS,
+        note,
+    );
+
+    // One line far over the limit.
+    let long: u64 = if quick { 64 << 20 } else { 1_000_000_000 };
+    let line = ctx.dir.join(format!("line-{long}.ledger"));
+    write_input(&line, long + 1, |w| {
+        let block = vec![b'a'; 1 << 20];
+        let mut left = long;
+        while left > 0 {
+            let n = left.min(block.len() as u64) as usize;
+            w.write_all(&block[..n])?;
+            left -= n as u64;
+        }
+        w.write_all(b"\n")
+    })?;
+    for json in [false, true] {
+        let p = run_peak(coi, &verify(&line, json), None)?;
+        expect_run("one long line", &p, 1, "line-too-long")?;
+        peak_row(
+            table,
+            format!(
+                "peak RSS, coi verify{} FILE of one {} line",
+                flag(json),
+                mib(long)
+            ),
+            &p,
+            MAX_HOSTILE_RSS,
+            String::new(),
+        );
+    }
+
+    // Many members of one entry each: per-member state (and the report's member list).
+    let members: u64 = if quick { 50_000 } else { MEMBERS_FULL };
+    let mut args = ctx.args.clone();
+    args.members = members as usize;
+    args.entries = members;
+    let (ledger, _) = prepare_ledger(&args, &ctx.dir, table)?;
+    let limit = if quick {
+        MAX_HOSTILE_RSS.max(MAX_MEMBERS_RSS * members / MEMBERS_FULL)
+    } else {
+        MAX_MEMBERS_RSS
+    };
+    for json in [false, true] {
+        let p = run_peak(coi, &verify(&ledger, json), None)?;
+        let needle = if json {
+            format!("\"members\":{members},")
+        } else {
+            format!("valid: {members} entries from {members} members")
+        };
+        expect_run("members of one entry", &p, 0, &needle)?;
+        let note = format!(", {} B/member", p.rss / members);
+        peak_row(
+            table,
+            format!(
+                "peak RSS, coi verify{} FILE of {} members x 1 entry",
+                flag(json),
+                group(members)
+            ),
+            &p,
+            limit,
+            note,
+        );
+    }
     Ok(())
 }
 

@@ -4,9 +4,10 @@
 use std::io::{self, BufRead};
 use std::sync::{mpsc, Condvar, Mutex};
 
-use crate::chain::{ChainVerifier, LineError, Report};
+use crate::chain::{ChainVerifier, Found, LineError, Notice, Problem, Report};
 use crate::entry::{Entry, MAX_LINE_LEN};
 use crate::error::{ErrorClass, FormatError};
+use crate::multi::{CrossFiles, CrossProblem};
 
 /// One raw line as read: its bytes (without LF), or why it could not be taken whole.
 #[derive(Debug)]
@@ -193,8 +194,8 @@ pub struct VerifyOptions {
 
 /// Verifies a ledger stream and calls `accept` for each entry accepted into its chain, in file order.
 ///
-/// Memory is bounded by one chunk of lines plus per-member state. If `accept` fails, verification
-/// stops and its error is returned.
+/// Memory is bounded by one chunk of lines, per-member state and the report's bounded detail
+/// ([`crate::DETAIL_LIMIT`]). If `accept` fails, verification stops and its error is returned.
 pub fn verify_stream<R: BufRead, E: From<io::Error>>(
     reader: R,
     options: VerifyOptions,
@@ -216,24 +217,34 @@ pub fn verify_stream_known<R: BufRead, E: From<io::Error>>(
     mut accept: impl FnMut(&Entry) -> Result<(), E>,
     progress: impl FnMut(u64),
 ) -> Result<Report, E> {
-    verify_stream_lines(reader, options, known, |_, e| accept(e), progress)
+    verify_stream_lines(
+        reader,
+        options,
+        known,
+        |_, e| accept(e),
+        |_| Ok(()),
+        progress,
+    )
 }
 
-/// [`verify_stream_known`] whose `accept` is also told the line number of each accepted entry
-/// (what comparing several files needs, spec §5.3: see [`crate::CrossFiles`]).
+/// [`verify_stream_known`] whose `accept` is also told the line number of each accepted entry,
+/// and which shows `found` each problem and notice as it is found (file 0), before the report
+/// gets it. The file is compared with itself as [`verify_files`] compares files (spec §5.3, §5.4).
 pub fn verify_stream_lines<R: BufRead, E: From<io::Error>>(
     reader: R,
     options: VerifyOptions,
-    known: impl FnMut(&[u8]) -> bool,
+    mut known: impl FnMut(&[u8]) -> bool,
     mut accept: impl FnMut(u64, &Entry) -> Result<(), E>,
-    progress: impl FnMut(u64),
+    mut found: impl FnMut(Finding<'_>) -> Result<(), E>,
+    mut progress: impl FnMut(u64),
 ) -> Result<Report, E> {
     verify_stream_entries(
         reader,
         options,
-        known,
-        |line, e, accepted| if accepted { accept(line, e) } else { Ok(()) },
-        progress,
+        &mut known,
+        &mut |line, e, accepted| if accepted { accept(line, e) } else { Ok(()) },
+        &mut found,
+        &mut |n| progress(n),
     )
 }
 
@@ -243,10 +254,179 @@ pub fn verify_stream_lines<R: BufRead, E: From<io::Error>>(
 pub(crate) fn verify_stream_entries<R: BufRead, E: From<io::Error>>(
     reader: R,
     options: VerifyOptions,
-    mut known: impl FnMut(&[u8]) -> bool,
-    mut each: impl FnMut(u64, &Entry, bool) -> Result<(), E>,
-    mut progress: impl FnMut(u64),
+    known: &mut dyn FnMut(&[u8]) -> bool,
+    each: &mut dyn FnMut(u64, &Entry, bool) -> Result<(), E>,
+    found: &mut dyn FnMut(Finding<'_>) -> Result<(), E>,
+    progress: &mut dyn FnMut(u64),
 ) -> Result<Report, E> {
+    let mut reports = verify_body(
+        std::iter::once(reader),
+        options,
+        known,
+        &mut |_, line, e, accepted| each(line, e, accepted),
+        found,
+        &mut |_, n| progress(n),
+    )?;
+    Ok(reports.pop().unwrap_or_default())
+}
+
+/// A problem or notice as [`verify_files`] finds it, with the file (0-based, in the order given)
+/// it belongs to.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Finding<'a> {
+    /// A problem; for one found by comparing files, `problem.other_file` names the other file.
+    Problem {
+        /// The file the problem is in.
+        file: usize,
+        /// The problem.
+        problem: &'a Problem,
+    },
+    /// A notice.
+    Notice {
+        /// The file the notice is about.
+        file: usize,
+        /// The notice.
+        notice: &'a Notice,
+    },
+}
+
+/// Verifies files given together as one body of evidence (spec §5.3, §5.4): each on its own, and
+/// their accepted entries compared across files ([`CrossFiles`]). One file is verified the same
+/// way, so that it too gets the checks of §5.4.
+///
+/// `found` sees every problem and notice as it is found, with its file: a problem of an earlier
+/// file can come later (a head contradicted by a later file, or decided after the last file).
+/// If `found` fails, verification stops with its error. `progress` is told each file's bytes
+/// read. Returns one report per file, in order, each bounded ([`crate::DETAIL_LIMIT`]): holding
+/// its own problems in the order found and counting all of them.
+pub fn verify_files<R: BufRead, E: From<io::Error>>(
+    readers: impl IntoIterator<Item = R>,
+    options: VerifyOptions,
+    mut found: impl FnMut(Finding<'_>) -> Result<(), E>,
+    mut progress: impl FnMut(usize, u64),
+) -> Result<Vec<Report>, E> {
+    verify_body(
+        readers,
+        options,
+        &mut |_| false,
+        &mut |_, _, _, _| Ok(()),
+        &mut found,
+        &mut progress,
+    )
+}
+
+/// What [`verify_files`] and [`verify_stream_lines`] run: each reader through [`check_stream`]
+/// and a [`ChainVerifier`], every accepted entry through one [`CrossFiles`]. `each` is told of
+/// every line that parsed and whose signatures verified, with whether its chain took it.
+fn verify_body<R: BufRead, E: From<io::Error>>(
+    readers: impl IntoIterator<Item = R>,
+    options: VerifyOptions,
+    known: &mut dyn FnMut(&[u8]) -> bool,
+    each: &mut Each<'_, E>,
+    found: &mut dyn FnMut(Finding<'_>) -> Result<(), E>,
+    progress: &mut dyn FnMut(usize, u64),
+) -> Result<Vec<Report>, E> {
+    let mut cross = CrossFiles::new();
+    let mut reports: Vec<Report> = Vec::new();
+    for (file, reader) in readers.into_iter().enumerate() {
+        if file > 0 {
+            cross.next_file();
+        }
+        let mut chain = ChainVerifier::new();
+        check_stream(
+            reader,
+            options,
+            known,
+            &mut |line, outcome| {
+                let mut failed = None;
+                let mut stopped = None;
+                let accepted = chain.push_with(line, outcome, &mut |f| {
+                    let shown = match f {
+                        Found::Problem { problem, stops } => {
+                            if stops {
+                                stopped = problem.member;
+                            }
+                            found(Finding::Problem { file, problem })
+                        }
+                        Found::Notice(notice) => found(Finding::Notice { file, notice }),
+                    };
+                    if let Err(e) = shown {
+                        failed.get_or_insert(e);
+                    }
+                });
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+                if let Some(m) = stopped {
+                    cross.chain_stopped(m);
+                }
+                if let (true, Ok(e)) = (accepted, outcome) {
+                    for c in cross.accept(line, e) {
+                        record(c, Some((file, &mut chain)), &mut reports, found)?;
+                    }
+                }
+                if let Ok(e) = outcome {
+                    each(file, line, e, accepted)?;
+                }
+                Ok(())
+            },
+            &mut |n| progress(file, n),
+        )?;
+        reports.push(chain.finish());
+    }
+    for c in cross.finish() {
+        record(c, None, &mut reports, found)?;
+    }
+    Ok(reports)
+}
+
+/// Shows `found` a problem found by comparing files and records it in its file's report: the
+/// current file's (`current`: its index and verifier) or a finished one's.
+fn record<E>(
+    c: CrossProblem,
+    current: Option<(usize, &mut ChainVerifier)>,
+    reports: &mut [Report],
+    found: &mut dyn FnMut(Finding<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    let CrossProblem {
+        file,
+        mut problem,
+        other_file,
+    } = c;
+    problem.other_file = problem.other_file.or(other_file);
+    found(Finding::Problem {
+        file,
+        problem: &problem,
+    })?;
+    match current {
+        Some((f, chain)) if f == file => chain.add_problem(problem),
+        _ => {
+            if let Some(r) = reports.get_mut(file) {
+                r.add_problem(problem);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What [`verify_body`] tells of each line that parsed and whose signatures verified: its file,
+/// line, entry, and whether its chain took it.
+type Each<'a, E> = dyn FnMut(usize, u64, &Entry, bool) -> Result<(), E> + 'a;
+
+/// What [`check_stream`] gives each line's number and outcome to, in file order.
+type Walk<'a, E> = dyn FnMut(u64, &Result<Entry, LineError>) -> Result<(), E> + 'a;
+
+/// The parallel pipeline under every verification: reads `reader` in chunks, checks each line
+/// (parse, id, signatures unless `known`), and gives `walk` every line's outcome in file order,
+/// on the calling thread.
+fn check_stream<R: BufRead, E: From<io::Error>>(
+    reader: R,
+    options: VerifyOptions,
+    known: &mut dyn FnMut(&[u8]) -> bool,
+    walk: &mut Walk<'_, E>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(), E> {
     let threads = options
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -260,9 +440,6 @@ pub(crate) fn verify_stream_entries<R: BufRead, E: From<io::Error>>(
     let workers = threads - 1;
     let in_flight = 2 * threads + 1;
     let mut lines = LineReader::new(reader);
-    let mut chain = ChainVerifier::new();
-    // Spec §5.4: heads are checked against the file's own chains (interim: one file).
-    let mut cross = crate::multi::CrossFiles::new();
     let mut bytes_read = 0u64;
     let stopped = || E::from(io::Error::other("a verification thread stopped"));
     let queue = Queue::default();
@@ -296,7 +473,7 @@ pub(crate) fn verify_stream_entries<R: BufRead, E: From<io::Error>>(
         loop {
             while !eof && sizes.len() < in_flight {
                 let spare = spares.pop().unwrap_or_default();
-                let (chunk, size) = read_chunk(&mut lines, spare, &mut known)?;
+                let (chunk, size) = read_chunk(&mut lines, spare, known)?;
                 if chunk.lines.is_empty() {
                     eof = true;
                     break;
@@ -327,35 +504,14 @@ pub(crate) fn verify_stream_entries<R: BufRead, E: From<io::Error>>(
                 continue;
             };
             for (number, outcome) in checked.numbers.iter().zip(&checked.outcomes) {
-                let accepted = chain.push(*number, outcome);
-                if accepted {
-                    if let Ok(e) = outcome {
-                        for c in cross.accept(*number, e) {
-                            chain.add_problem(c.problem);
-                        }
-                    }
-                } else if let Some(m) = match outcome {
-                    Ok(e) => Some(e.member),
-                    Err(e) => e.member,
-                } {
-                    if chain.is_stopped(&m) {
-                        cross.chain_stopped(m);
-                    }
-                }
-                if let Ok(e) = outcome {
-                    each(*number, e, accepted)?;
-                }
+                walk(*number, outcome)?;
             }
             next_walk += 1;
             bytes_read += sizes.pop_front().unwrap_or(0);
             progress(bytes_read);
         }
         Ok(())
-    })?;
-    for c in cross.finish() {
-        chain.add_problem(c.problem);
-    }
-    Ok(chain.finish())
+    })
 }
 
 /// Checks the lines of chunk `index`: [`check_bytes`] on each, in two passes (all parsing, then
@@ -568,6 +724,65 @@ mod tests {
         // Bytes that differ from LF by one bit, or have the high bit set, are not LF.
         let tricky: Vec<u8> = (0u8..=255).filter(|&c| c != b'\n').collect();
         assert_eq!(find_newline(&tricky), None);
+    }
+
+    /// Files given together are one body: every finding is streamed with its file as found, and
+    /// a fork found by comparing files lands in its own file's report, naming the other file.
+    #[test]
+    fn verify_files_streams_findings_and_records_cross_file_problems() {
+        let fork = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schema/vectors/fork.ledger"
+        ))
+        .expect("the fork vector");
+        let l: Vec<&str> = fork.lines().collect();
+        let a = format!("{}\n{}\n", l[0], l[1]);
+        let b = format!("{}\n{}\n{{\n", l[0], l[2]);
+        let mut seen = Vec::new();
+        let reports = verify_files(
+            [a.as_bytes(), b.as_bytes()],
+            VerifyOptions::default(),
+            |f| {
+                if let Finding::Problem { file, problem } = f {
+                    seen.push((file, problem.line, problem.class, problem.other_file));
+                }
+                Ok::<(), io::Error>(())
+            },
+            |_, _| {},
+        )
+        .expect("reading memory");
+        assert_eq!(
+            seen,
+            vec![
+                (1, 2, ErrorClass::Fork, Some(0)),
+                (1, 3, ErrorClass::JsonSyntax, None)
+            ]
+        );
+        assert!(reports[0].valid);
+        assert!(!reports[1].valid);
+        let p: Vec<_> = reports[1]
+            .problems
+            .iter()
+            .map(|p| (p.line, p.class, p.other_line, p.other_file))
+            .collect();
+        assert_eq!(
+            p,
+            vec![
+                (2, ErrorClass::Fork, Some(2), Some(0)),
+                (3, ErrorClass::JsonSyntax, None, None)
+            ]
+        );
+        assert_eq!(reports[1].problem_total(), 2);
+        // Alone, each file is valid but for its junk line.
+        assert!(verify_bytes(b.as_bytes()).problems.len() == 1);
+        // A sink that fails stops the verification with its error.
+        let r = verify_files(
+            [b.as_bytes()],
+            VerifyOptions::default(),
+            |_| Err(io::Error::other("stop")),
+            |_, _| {},
+        );
+        assert_eq!(r.map(|_| ()).map_err(|e| e.to_string()), Err("stop".into()));
     }
 
     #[test]

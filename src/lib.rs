@@ -45,7 +45,10 @@ mod testutil;
 mod text;
 
 pub use canon::parse as parse_canonical;
-pub use chain::{ChainVerifier, LineError, MemberSummary, Notice, NoticeClass, Problem, Report};
+pub use chain::{
+    ChainVerifier, ClassCounts, Found, LineError, MemberSummary, Notice, NoticeClass, Problem,
+    Report, DETAIL_LIMIT,
+};
 pub use entry::{
     entry_id, signing_message, text, Ballot, Between, Category, Data, Date, Declaration,
     Determination, Disclosure, Draft, Entry, EntryId, Head, KeyRotation, Kind, Matter, Mitigation,
@@ -62,8 +65,8 @@ pub use keys::{
     key_accept_message, KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey, Signature,
 };
 pub use ledger::{
-    check_line, verify_bytes, verify_stream, verify_stream_known, verify_stream_lines, LineReader,
-    RawLine, VerifyOptions,
+    check_line, verify_bytes, verify_files, verify_stream, verify_stream_known,
+    verify_stream_lines, Finding, LineReader, RawLine, VerifyOptions,
 };
 pub use multi::{CrossFiles, CrossProblem};
 pub use text::is_forbidden;

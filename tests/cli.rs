@@ -847,3 +847,118 @@ fn a_fork_proof_travels_to_another_home() {
     c.coi(&["forks"]).ok();
     assert_eq!(c.count(), 1);
 }
+
+/// Spec §9, issue 9: however many problems a file has, `verify` and `import` print the first
+/// 1,000 of it (as they are found) and then its counts per class; `--json` keeps the same detail
+/// and exact counts.
+#[test]
+fn many_problems_are_counted_and_only_the_first_are_shown() {
+    let h = Home::init("Ada");
+    let own = h.coi(&["export"]).ok().stdout;
+    let limit = coi_ledger::DETAIL_LIMIT;
+    let mut text = own.clone();
+    for _ in 0..limit + 500 {
+        text.push_str("{\n");
+    }
+    for _ in 0..20 {
+        text.push('\n');
+    }
+    let bad = h.file("junk.ledger");
+    std::fs::write(&bad, &text).unwrap();
+    let name = bad.to_str().unwrap();
+    let total = limit + 520;
+    let r = h.coi(&["verify", name]).code(1);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains(": json-syntax: "))
+            .count(),
+        limit,
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains(": empty-line: "));
+    assert_eq!(
+        &lines[limit..],
+        [
+            format!(
+                "{name}: INVALID: {total} problem(s); 1 of {} lines accepted",
+                total + 1
+            ),
+            format!(
+                "{name}: problems by class: empty-line 20, json-syntax {}",
+                limit + 500
+            ),
+            format!("{name}: 520 more problem(s) not shown (the first {limit} are above)"),
+        ]
+    );
+    let j = h.coi(&["verify", "--json", name]).code(1).json();
+    assert_eq!(j["problems"].as_array().unwrap().len(), limit);
+    assert_eq!(j["problems_count"], total);
+    assert_eq!(j["problem_classes"]["empty-line"], 20);
+    assert_eq!(j["problem_classes"]["json-syntax"], limit + 500);
+    assert_eq!(j["files"][0]["problems"].as_array().unwrap().len(), limit);
+    assert_eq!(j["files"][0]["problems_count"], total);
+    assert_eq!(j["files"][0]["lines"], total + 1);
+    // Import reports the same way and refuses the file.
+    let bob = Home::init("Bob");
+    let r = bob.coi(&["import", name]).code(1);
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| l.contains(": json-syntax: "))
+            .count(),
+        limit
+    );
+    assert!(r
+        .stdout
+        .contains(&format!("{name}: 520 more problem(s) not shown")));
+    assert!(r
+        .stdout
+        .ends_with(&format!("{name}: not imported: the file does not verify\n")));
+    let j = bob.coi(&["import", "--json", name]).code(1).json();
+    let v = &j["files"][0]["verification"];
+    assert_eq!(v["problems"].as_array().unwrap().len(), limit);
+    assert_eq!(v["problems_count"], total);
+    assert_eq!(j["files"][0]["merged"], false);
+    assert_eq!(bob.count(), 1);
+}
+
+/// A valid file of more than 50 members is summed up in two lines; `--members` lists them all.
+#[test]
+fn a_large_body_is_summed_up_unless_members_are_asked_for() {
+    let dir = Home::new();
+    let file = dir.file("body.ledger");
+    let mut text = String::new();
+    for i in 0..51u8 {
+        let key = coi_ledger::SecretKey::from_seed(&[i; 32]);
+        let e = coi_ledger::Draft {
+            member: key.public().member_id(),
+            seq: 1,
+            prev: coi_ledger::Hash32::ZERO,
+            time: coi_ledger::Timestamp::parse("2026-12-01T09:00:00Z").unwrap(),
+            data: coi_ledger::Data::Profile(coi_ledger::Profile {
+                name: format!("Member {i}"),
+                capacity: None,
+                affiliation: None,
+            }),
+        }
+        .sign(&key)
+        .unwrap();
+        text.push_str(&e.line);
+        text.push('\n');
+    }
+    std::fs::write(&file, text).unwrap();
+    let name = file.to_str().unwrap();
+    let r = dir.coi(&["verify", name]).ok();
+    assert_eq!(
+        r.stdout,
+        format!(
+            "{name}: valid: 51 entries from 51 members\n{name}: members not listed (more than 50; `--members` lists them)\n"
+        )
+    );
+    let r = dir.coi(&["verify", "--members", name]).ok();
+    assert_eq!(r.stdout.lines().count(), 52);
+    assert!(r.stdout.contains("\"Member 50\""));
+}

@@ -218,6 +218,17 @@ fn out(text: impl AsRef<str>) -> Result<()> {
     written(OUT.with(|o| writeln!(o.borrow_mut(), "{}", text.as_ref())))
 }
 
+/// Prints `value` as one line of JSON on standard output (buffered, as [`out`]), written as it is
+/// serialised rather than built in memory first.
+fn out_json(value: &impl serde::Serialize) -> Result<()> {
+    OUT.with(|o| {
+        let mut o = o.borrow_mut();
+        serde_json::to_writer(&mut *o, value).map_err(io::Error::from)?;
+        writeln!(o)
+    })
+    .map_err(|e| Error::io("standard output", e))
+}
+
 /// Writes out what [`out`] buffered. `main` calls it once a command has finished.
 pub fn flush() -> Result<()> {
     if CLOSED.with(|c| c.get()) {

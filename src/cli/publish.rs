@@ -4,15 +4,13 @@ use std::fs::File;
 use std::io::{self, BufReader, IsTerminal as _, Write};
 use std::path::PathBuf;
 
+use super::render::{body_json, import_json, print_summary, Live, SeqOf};
+use super::{out, out_json, Outcome};
 use clap::Args as ClapArgs;
 use coi_ledger::display::{escape, quote};
 use coi_ledger::home::{own_chain, write_atomic, Home, OwnChain};
 use coi_ledger::store::{ForkRecord, ImportReport};
 use coi_ledger::{Error, MemberId, Result};
-use serde_json::{json, Value};
-
-use super::render::{print_report, report_json};
-use super::{out, Outcome};
 
 #[derive(ClapArgs, Debug)]
 pub(super) struct ExportArgs {
@@ -38,6 +36,9 @@ pub(super) struct VerifyArgs {
     /// Worker threads [default: all cores].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+    /// List every member of a valid file (by default only up to 50 are listed).
+    #[arg(long)]
+    members: bool,
 }
 
 #[derive(ClapArgs, Debug)]
@@ -120,103 +121,73 @@ fn progress_bar(path: &PathBuf) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// Shows the current file's progress bar, if any, again after `f` prints.
+fn beside_bar<T>(bar: Option<&indicatif::ProgressBar>, f: impl FnOnce() -> T) -> T {
+    match bar {
+        Some(b) => b.suspend(f),
+        None => f(),
+    }
+}
+
 pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
-    let mut all_valid = true;
-    let mut reports = Vec::new();
-    // Spec §5.3: the files are one body; their accepted entries are compared across files.
-    let mut cross = coi_ledger::CrossFiles::new();
     let mut names: Vec<String> = Vec::new();
-    let mut cross_at: Vec<(usize, u64, Option<String>)> = Vec::new();
-    for (index, path) in a.files.iter().enumerate() {
-        if index > 0 {
-            cross.next_file();
-        }
-        let mut found = Vec::new();
+    let mut readers: Vec<Box<dyn io::BufRead>> = Vec::new();
+    let mut bars = Vec::new();
+    for path in &a.files {
         let stdin = path.as_os_str() == "-";
-        let reader: Box<dyn io::BufRead> = if stdin {
-            Box::new(io::BufReader::with_capacity(1 << 20, io::stdin().lock()))
+        if stdin {
+            // Not `stdin().lock()`: `-` may be given twice (the second reads nothing).
+            readers.push(Box::new(io::BufReader::with_capacity(1 << 20, io::stdin())));
+            bars.push(None);
+            names.push("(standard input)".to_string());
         } else {
-            Box::new(open_input(path)?)
-        };
-        let bar = if stdin { None } else { progress_bar(path) };
-        let mut r = coi_ledger::verify_stream_lines(
-            reader,
-            coi_ledger::VerifyOptions { threads: a.threads },
-            |_| false,
-            |line, e| {
-                found.extend(cross.accept(line, e));
-                Ok::<(), Error>(())
-            },
-            |n| {
-                if let Some(b) = &bar {
-                    b.set_position(n)
+            readers.push(Box::new(open_input(path)?));
+            bars.push(progress_bar(path));
+            names.push(path.display().to_string());
+        }
+    }
+    // Problems and notices are printed as they are found; the summaries after the last file,
+    // since comparing files can find a problem of an earlier file later (spec §5.4).
+    let mut live = Live::new(&names, !a.json);
+    let current = std::cell::Cell::new(0usize);
+    let bar = |file: usize| bars.get(file).and_then(Option::as_ref);
+    let reports = coi_ledger::verify_files(
+        readers,
+        coi_ledger::VerifyOptions { threads: a.threads },
+        |f| beside_bar(bar(current.get()), || live.found(f)),
+        |file, n| {
+            if file != current.get() {
+                if let Some(b) = bar(current.get()) {
+                    b.finish_and_clear();
                 }
-            },
-        )?;
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
-        let name = if stdin {
-            "(standard input)".to_string()
-        } else {
-            path.display().to_string()
-        };
-        for c in &found {
-            let mut p = c.problem.clone();
-            if let (Some(f), Some(l), coi_ledger::ErrorClass::Fork) =
-                (c.other_file, p.other_line, p.class)
-            {
-                let other = names.get(f).cloned().unwrap_or_default();
-                p.message = format!(
-                    "two different validly signed entries for seq {} ({} line {l}): the member's key signed conflicting histories",
-                    p.seq.unwrap_or(0),
-                    escape(&other)
-                );
+                current.set(file);
             }
-            cross_at.push((index, p.line, names.get(c.other_file.unwrap_or(0)).cloned()));
-            let at = r.problems.partition_point(|q| q.line <= p.line);
-            r.problems.insert(at, p);
-            r.valid = false;
-        }
-        names.push(name.clone());
-        all_valid &= r.valid;
-        if !a.json {
-            print_report(&name, &r)?;
-        }
-        reports.push((name, r));
+            if let Some(b) = bar(file) {
+                b.set_position(n)
+            }
+        },
+    )?;
+    for b in bars.iter().flatten() {
+        b.finish_and_clear();
     }
     if a.json {
-        let mut files: Vec<Value> = reports.iter().map(|(n, r)| report_json(n, r)).collect();
-        for (index, line, other) in &cross_at {
-            let Some(ps) = files[*index]["problems"].as_array_mut() else {
-                continue;
-            };
-            if let Some(p) = ps.iter_mut().find(|p| {
-                p["line"] == *line && p["class"] == "fork" && p.get("other_file").is_none()
-            }) {
-                p["other_file"] = other.clone().map_or(Value::Null, Value::String);
-            }
+        out_json(&body_json(&names, &reports))?;
+    } else {
+        for (name, r) in names.iter().zip(&reports) {
+            print_summary(name, r, a.members)?;
         }
-        let problems: Vec<Value> = files
-            .iter()
-            .flat_map(|f| f["problems"].as_array().cloned().unwrap_or_default())
-            .collect();
-        let entries: u64 = reports.iter().map(|(_, r)| r.entries).sum();
-        let members: std::collections::BTreeSet<MemberId> = reports
-            .iter()
-            .flat_map(|(_, r)| r.members.iter().map(|m| m.member))
-            .collect();
-        out(json!({"valid": all_valid, "entries": entries, "members": members.len(), "problems": problems, "files": files}).to_string())?;
     }
-    Ok(Outcome::of(all_valid))
+    Ok(Outcome::of(reports.iter().all(|r| r.valid)))
 }
 
 pub(super) fn import(home: &Home, a: ImportArgs) -> Result<Outcome> {
     let mut store = home.open_or_create_store()?;
     let me = store.identity()?;
     let mut all_ok = true;
+    let names: Vec<String> = a.files.iter().map(|p| p.display().to_string()).collect();
     let mut results = Vec::new();
-    for path in &a.files {
+    for (index, path) in a.files.iter().enumerate() {
+        let name = &names[index];
         let reader = open_input(path)?;
         let own_before = me
             .map(|m| store.head(&m))
@@ -224,21 +195,22 @@ pub(super) fn import(home: &Home, a: ImportArgs) -> Result<Outcome> {
             .flatten()
             .map(|h| h.seq);
         let bar = progress_bar(path);
-        let name = path.display().to_string();
         let size = std::fs::metadata(path)
             .ok()
             .filter(|m| m.is_file())
             .map(|m| m.len());
-        let r = store.import_sized(
+        let mut live = Live::new(std::slice::from_ref(name), !a.json);
+        let r = store.import_streamed(
             reader,
             size,
-            &name,
+            name,
             coi_ledger::VerifyOptions::default(),
             |n| {
                 if let Some(b) = &bar {
                     b.set_position(n)
                 }
             },
+            |f| beside_bar(bar.as_ref(), || live.found(f)),
         )?;
         if let Some(b) = bar {
             b.finish_and_clear();
@@ -246,7 +218,7 @@ pub(super) fn import(home: &Home, a: ImportArgs) -> Result<Outcome> {
         // A fork recorded is a bad finding even when a fork proof's chains were merged.
         all_ok &= r.merged && r.forks.is_empty() && r.evidence.is_empty();
         if !a.json {
-            print_import(&name, &r)?;
+            print_import(name, &r)?;
         }
         if let Some(me) = me {
             // Restoring a home from an old backup and declaring again forks one's own chain; say
@@ -255,37 +227,41 @@ pub(super) fn import(home: &Home, a: ImportArgs) -> Result<Outcome> {
                 Some(OwnChain::Forked) => eprintln!(
                     "coi: warning: {} forks YOUR OWN chain: this store and the file hold different entries signed with your key at the same seq. \
                      This happens when a home is restored from an old backup and used to declare again. Stop declaring from this home until it is resolved.",
-                    escape(&name)
+                    escape(name)
                 ),
                 Some(OwnChain::CaughtUp { entries }) => eprintln!(
                     "coi: warning: {} carried {} entries of your own chain that this store did not have (was the home restored from a backup?); the store is now up to date",
-                    escape(&name),
+                    escape(name),
                     entries
                 ),
                 _ => {}
             }
         }
-        results.push((name, r));
+        results.push(r);
     }
     if a.json {
-        let files: Vec<Value> = results
-            .iter()
-            .map(|(n, r)| {
-                let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
-                v["file"] = Value::String(n.clone());
-                v["verification"] = report_json(n, &r.verification);
-                v
-            })
-            .collect();
-        out(json!({"ok": all_ok, "files": files}).to_string())?;
+        let files = SeqOf(|| {
+            results
+                .iter()
+                .enumerate()
+                .map(|(i, r)| import_json(&names, i, r))
+        });
+        out_json(&ImportBody { files, ok: all_ok })?;
     }
     Ok(Outcome::of(all_ok))
+}
+
+/// The JSON report of `coi import`.
+#[derive(serde::Serialize)]
+struct ImportBody<F> {
+    files: F,
+    ok: bool,
 }
 
 fn print_import(file: &str, r: &ImportReport) -> Result<()> {
     let f = escape(file);
     if !r.verification.valid && !r.fork_proof {
-        print_report(file, &r.verification)?;
+        print_summary(file, &r.verification, false)?;
         out(format!("{f}: not imported: the file does not verify"))?;
         return Ok(());
     }

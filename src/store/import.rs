@@ -16,7 +16,7 @@ use crate::entry::{Data, Entry, EntryId, Scope, Timestamp};
 use crate::error::{Damage, Error, ErrorClass, Result};
 use crate::hash::Hash32;
 use crate::keys::{MemberId, PublicKey};
-use crate::ledger::{verify_stream_entries, VerifyOptions};
+use crate::ledger::{verify_stream_entries, Finding, VerifyOptions};
 
 /// The rowid of the entry whose id is `?2` (`?1`: its first 8 bytes).
 const ENTRY_ROWID: &str = "SELECT rowid FROM entries WHERE idp = ?1 AND id = ?2";
@@ -45,7 +45,8 @@ pub struct Stale {
 /// What an import did.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
-    /// The file's verification report.
+    /// The file's verification report (bounded: the first [`crate::DETAIL_LIMIT`] problems and
+    /// notices, counts of all).
     pub verification: Report,
     /// Whether the file's entries were merged (false if it was invalid, forked the store, or
     /// refused). For a fork proof: the entries its chains took, never its `fork` lines.
@@ -116,6 +117,22 @@ impl Store {
         options: VerifyOptions,
         progress: impl FnMut(u64),
     ) -> Result<ImportReport> {
+        self.import_streamed(reader, size, source, options, progress, |_| Ok(()))
+    }
+
+    /// [`Store::import_sized`] that shows `found` each problem and notice of the file as it is
+    /// found, so that they can be printed as they come (the report keeps the first
+    /// [`crate::DETAIL_LIMIT`] of each and counts the rest). If `found` fails, the import stops
+    /// with its error and nothing is merged.
+    pub fn import_streamed<R: BufRead>(
+        &mut self,
+        reader: R,
+        size: Option<u64>,
+        source: &str,
+        options: VerifyOptions,
+        progress: impl FnMut(u64),
+        found: impl FnMut(Finding<'_>) -> Result<()>,
+    ) -> Result<ImportReport> {
         let rollback = match size {
             Some(bytes) if bytes >= self.bulk_journal_bytes => {
                 let rows: u64 = self.conn.query_row(
@@ -127,7 +144,7 @@ impl Store {
             }
             _ => false,
         };
-        let result = self.import_inner(reader, source, options, progress);
+        let result = self.import_inner(reader, source, options, progress, found);
         if rollback {
             // If another process has opened the database meanwhile, this retries until the busy
             // timeout, as any open does. Should it still fail, the outcome is still the import's:
@@ -154,7 +171,8 @@ impl Store {
         reader: R,
         source: &str,
         options: VerifyOptions,
-        progress: impl FnMut(u64),
+        mut progress: impl FnMut(u64),
+        mut found: impl FnMut(Finding<'_>) -> Result<()>,
     ) -> Result<ImportReport> {
         let tx = self
             .conn
@@ -218,7 +236,7 @@ impl Store {
             // A line byte-identical to one the store holds was verified when it was stored: its
             // signatures need no second check. The member and seq read here are only a hint; the
             // byte comparison decides.
-            let known = |line: &[u8]| -> bool {
+            let mut known = |line: &[u8]| -> bool {
                 if initial.is_empty() {
                     return false;
                 }
@@ -237,8 +255,8 @@ impl Store {
             verify_stream_entries(
                 reader,
                 options,
-                known,
-                |_, e: &Entry, accepted| -> Result<()> {
+                &mut known,
+                &mut |_, e: &Entry, accepted| -> Result<()> {
                     if !accepted {
                         if untaken.len() < MAX_FORK_LINES {
                             untaken.push(e.clone());
@@ -285,7 +303,8 @@ impl Store {
                     }
                     Ok(())
                 },
-                progress,
+                &mut found,
+                &mut progress,
             )?
         };
         // Chain heads are written once per member, not once per entry.
@@ -295,9 +314,9 @@ impl Store {
             }
         }
         let unknown = verification
-            .notices
-            .iter()
-            .any(|n| n.class == crate::chain::NoticeClass::UnknownKind);
+            .notice_counts
+            .get(crate::chain::NoticeClass::UnknownKind)
+            > 0;
         let refused = unknown.then(|| {
             "the file has entries of kinds this coi does not know; upgrade coi to import it"
                 .to_string()
@@ -410,8 +429,10 @@ fn insert_forks(tx: &Transaction<'_>, forks: &[ForkRecord]) -> Result<()> {
 /// `MAX_FORK_LINES` problems are kept: a cut list is longer than the import's own list of the lines
 /// no chain took can be, so the two counts differ and the file is not judged a proof.)
 fn fork_count(report: &Report) -> Option<usize> {
-    let n = report.problems.len();
-    (n > 0 && report.problems.iter().all(|p| p.class == ErrorClass::Fork)).then_some(n)
+    // From the counts, which are exact however many problems the report keeps in full.
+    let total = report.problem_total();
+    let forks = report.problem_counts.get(ErrorClass::Fork);
+    (total > 0 && forks == total).then(|| usize::try_from(total).unwrap_or(usize::MAX))
 }
 
 /// Judges the `fork` lines of a fork proof (spec §5.5), inside the import's transaction: `Some`
