@@ -392,3 +392,52 @@ fn there_are_cases_of_several_files() {
         .iter()
         .all(|(_, _, e)| e.problems.iter().all(|p| p.0.contains(':'))));
 }
+
+/// Every case of several files (spec §5.3, §5.4, §11), verified together as `coi verify F1 F2 …`
+/// does: the problems in the order the verifier reports them, each place written `F:LINE`.
+#[test]
+fn every_set_of_files_verifies_as_expected() {
+    let sets = committed_sets();
+    assert!(sets.len() >= 4, "only {} sets", sets.len());
+    let mut failures = Vec::new();
+    for (name, files, expected) in &sets {
+        for threads in [Some(1), None] {
+            let mut problems: Vec<Line> = Vec::new();
+            let mut notices: Vec<(String, String)> = Vec::new();
+            let reports = coi_ledger::verify_files(
+                files.iter().map(|f| f.as_slice()),
+                VerifyOptions { threads },
+                |f| {
+                    match f {
+                        coi_ledger::Finding::Problem { file, problem } => problems.push((
+                            format!("{}:{}", file + 1, problem.line),
+                            problem.class.as_str().to_string(),
+                            problem
+                                .other_line
+                                .map(|o| format!("{}:{o}", problem.other_file.unwrap_or(file) + 1)),
+                        )),
+                        coi_ledger::Finding::Notice { file, notice } => notices.push((
+                            format!("{}:{}", file + 1, notice.line),
+                            notice.class.to_string(),
+                        )),
+                        _ => {}
+                    }
+                    Ok::<(), std::io::Error>(())
+                },
+                |_, _| {},
+            )
+            .expect("reading from memory cannot fail");
+            let got = Expected {
+                valid: reports.iter().all(|r| r.valid),
+                problems,
+                notices,
+            };
+            if &got != expected {
+                failures.push(format!(
+                    "{name} ({threads:?} threads):\n  expected {expected:?}\n  got      {got:?}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

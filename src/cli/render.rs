@@ -235,6 +235,16 @@ fn problem_message<'a>(p: &'a Problem, names: &[String]) -> std::borrow::Cow<'a,
             names.get(f).map(String::as_str).unwrap_or("another file")
         )
         .into(),
+        (ErrorClass::BadHead, Some(f), Some(l)) => match names.get(f) {
+            Some(name) => p
+                .message
+                .replace(
+                    &format!("(file {} at line {l})", f + 1),
+                    &format!("({name} line {l})"),
+                )
+                .into(),
+            None => p.message.as_str().into(),
+        },
         _ => p.message.as_str().into(),
     }
 }
