@@ -362,3 +362,70 @@ fn export_writes_through_links_and_refuses_special_files() {
         .code(2)
         .err_has("is a directory, not a regular file");
 }
+
+/// Like a Unix tool: `-` reads standard input for import and writes standard output for
+/// export; an empty input is refused unless asked for; `--threads` is bounded.
+#[test]
+fn inputs_and_outputs_like_a_unix_tool() {
+    use std::io::Write as _;
+    let ada = Home::init("Ada");
+    ada.coi(&declare(&["--standing"])).ok();
+    let exported = ada.coi(&["export", "-o", "-"]).ok().stdout;
+    assert_eq!(exported.lines().count(), 2);
+    assert!(!ada.file("-").exists(), "no file named -");
+    let bob = Home::init("Bob");
+    let run = |home: &Home, args: &[&str], input: &[u8]| {
+        let mut child = support::cli::command(&home.path)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let r = run(&bob, &["import", "-"], exported.as_bytes());
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&r.stdout).contains("(standard input): imported: 2 new entries")
+    );
+    // An empty download is not a valid ledger to rely on.
+    for args in [&["verify", "-"][..], &["import", "-"]] {
+        let r = run(&bob, args, b"");
+        assert_eq!(r.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&r.stderr).contains("is empty"),
+            "{args:?}"
+        );
+        let mut allowed = args.to_vec();
+        allowed.push("--allow-empty");
+        assert_eq!(
+            run(&bob, &allowed, b"").status.code(),
+            Some(0),
+            "{allowed:?}"
+        );
+    }
+    let empty = bob.file("empty.ledger");
+    std::fs::write(&empty, "").unwrap();
+    bob.coi(&["verify", empty.to_str().unwrap()])
+        .code(2)
+        .err_has("--allow-empty");
+    for bad in ["0", "100000", "-1", "many"] {
+        bob.coi(&["verify", "--threads", bad, empty.to_str().unwrap()])
+            .code(2);
+    }
+    bob.coi(&[
+        "verify",
+        "--threads",
+        "256",
+        "--allow-empty",
+        empty.to_str().unwrap(),
+    ])
+    .ok();
+}

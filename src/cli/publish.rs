@@ -14,7 +14,7 @@ use coi_ledger::{Error, MemberId, Result};
 
 #[derive(ClapArgs, Debug)]
 pub(super) struct ExportArgs {
-    /// Write to FILE atomically (default: standard output).
+    /// Write to FILE atomically (default, or `-`: standard output).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
     /// Export this member's chain (repeatable).
@@ -33,22 +33,30 @@ pub(super) struct VerifyArgs {
     /// Machine-readable report.
     #[arg(long)]
     json: bool,
-    /// Worker threads [default: all cores].
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
+    /// Worker threads, 1 to 256 [default: all cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
     /// List every member of a valid file (by default only up to 50 are listed).
     #[arg(long)]
     members: bool,
+    /// Accept an empty file (zero bytes) as the valid, empty ledger it is; otherwise it is an
+    /// error, since an empty download usually means the download failed.
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 #[derive(ClapArgs, Debug)]
 pub(super) struct ImportArgs {
-    /// Ledger files to import.
+    /// Ledger files to import (`-` reads standard input).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Machine-readable report.
     #[arg(long)]
     json: bool,
+    /// Accept an empty file (it imports nothing); otherwise it is an error, since an empty
+    /// download usually means the download failed.
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 #[derive(ClapArgs, Debug)]
@@ -78,7 +86,9 @@ pub(super) fn export(home: &Home, a: ExportArgs) -> Result<Outcome> {
                 .collect::<Result<_>>()?,
         )
     };
-    let n = match &a.output {
+    // `-o -` is standard output, as for every command that writes a file.
+    let output = a.output.as_ref().filter(|p| p.as_os_str() != "-");
+    let n = match output {
         Some(path) => write_atomic(path, |w| store.export(members.as_deref(), w))?,
         None => {
             let mut o = io::BufWriter::new(io::stdout().lock());
@@ -87,7 +97,7 @@ pub(super) fn export(home: &Home, a: ExportArgs) -> Result<Outcome> {
             n
         }
     };
-    if let Some(p) = &a.output {
+    if let Some(p) = output {
         eprintln!("Wrote {n} entries to {}", escape(&p.display().to_string()));
     }
     Ok(Outcome::Ok)
@@ -129,6 +139,24 @@ fn beside_bar<T>(bar: Option<&indicatif::ProgressBar>, f: impl FnOnce() -> T) ->
     }
 }
 
+/// How an input is named in reports: its path, or `(standard input)` for `-`.
+fn input_name(path: &std::path::Path) -> String {
+    if path.as_os_str() == "-" {
+        "(standard input)".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// The refusal of an empty input: an empty ledger is valid, an empty download usually a failure.
+fn empty_input(name: &str) -> Error {
+    Error::Invalid(format!(
+        "{} is empty: nothing to verify or import. An empty download usually means it failed \
+         (fetch with `curl -fsS`, and `set -o pipefail`); --allow-empty accepts an empty ledger",
+        escape(name)
+    ))
+}
+
 pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
     let mut names: Vec<String> = Vec::new();
     let mut readers: Vec<Box<dyn io::BufRead>> = Vec::new();
@@ -153,7 +181,9 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
     let bar = |file: usize| bars.get(file).and_then(Option::as_ref);
     let reports = coi_ledger::verify_files(
         readers,
-        coi_ledger::VerifyOptions { threads: a.threads },
+        coi_ledger::VerifyOptions {
+            threads: a.threads.map(usize::from),
+        },
         |f| beside_bar(bar(current.get()), || live.found(f)),
         |file, n| {
             if file != current.get() {
@@ -170,6 +200,11 @@ pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
     for b in bars.iter().flatten() {
         b.finish_and_clear();
     }
+    if !a.allow_empty {
+        if let Some(i) = reports.iter().position(|r| r.lines == 0) {
+            return Err(empty_input(&names[i]));
+        }
+    }
     if a.json {
         out_json(&body_json(&names, &reports))?;
     } else {
@@ -184,20 +219,25 @@ pub(super) fn import(home: &Home, a: ImportArgs) -> Result<Outcome> {
     let mut store = home.open_or_create_store()?;
     let me = store.identity()?;
     let mut all_ok = true;
-    let names: Vec<String> = a.files.iter().map(|p| p.display().to_string()).collect();
+    let names: Vec<String> = a.files.iter().map(|p| input_name(p)).collect();
     let mut results = Vec::new();
     for (index, path) in a.files.iter().enumerate() {
         let name = &names[index];
-        let reader = open_input(path)?;
+        let stdin = path.as_os_str() == "-";
+        let reader: Box<dyn io::BufRead> = if stdin {
+            Box::new(io::BufReader::with_capacity(1 << 20, io::stdin()))
+        } else {
+            Box::new(open_input(path)?)
+        };
         let own_before = me
             .map(|m| store.head(&m))
             .transpose()?
             .flatten()
             .map(|h| h.seq);
-        let bar = progress_bar(path);
+        let bar = if stdin { None } else { progress_bar(path) };
         let size = std::fs::metadata(path)
             .ok()
-            .filter(|m| m.is_file())
+            .filter(|m| m.is_file() && !stdin)
             .map(|m| m.len());
         let mut live = Live::new(std::slice::from_ref(name), !a.json);
         let r = store.import_streamed(
@@ -214,6 +254,9 @@ pub(super) fn import(home: &Home, a: ImportArgs) -> Result<Outcome> {
         )?;
         if let Some(b) = bar {
             b.finish_and_clear();
+        }
+        if r.verification.lines == 0 && !a.allow_empty {
+            return Err(empty_input(name));
         }
         // A fork recorded is a bad finding even when a fork proof's chains were merged.
         all_ok &= r.merged && r.forks.is_empty() && r.evidence.is_empty();
