@@ -186,6 +186,35 @@ fn hostile_values_stay_inside_their_fields_in_every_view() {
         });
     }
 
+    // whoami, members, the import report and fsck.
+    let whoami = mallory.coi(&["whoami"]).ok().stdout;
+    assert_structure("whoami", &whoami, |l| {
+        [
+            "member ",
+            "fingerprint ",
+            "name ",
+            "capacity ",
+            "affiliation ",
+            "entries ",
+            "key ",
+            "home ",
+            "head ",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
+    });
+    let listing = ada.coi(&["members"]).ok().stdout;
+    assert_structure("members", &listing, |l| {
+        l.starts_with("fingerprint ")
+            || l.get(..19)
+                .is_some_and(|f| fingerprint(f) && members.iter().any(|m| m == f))
+    });
+    assert_eq!(listing.lines().count(), 3, "{listing}");
+    let again = ada.coi(&["import", file.to_str().unwrap()]).ok().stdout;
+    assert_structure("import", &again, |l| l.starts_with(file.to_str().unwrap()));
+    let fsck = ada.coi(&["fsck"]).ok().stdout;
+    assert_structure("fsck", &fsck, |l| l.starts_with("store: "));
+
     // verify's report of the published file.
     let verify = ada.coi(&["verify", file.to_str().unwrap()]).ok().stdout;
     assert_structure("verify", &verify, |l| {

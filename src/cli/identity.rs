@@ -7,6 +7,7 @@ use coi_ledger::store::Store;
 use coi_ledger::{Data, Profile, Result};
 use serde_json::json;
 
+use super::render::row;
 use super::{append_own, out, Outcome, Terminal};
 
 #[derive(ClapArgs, Debug)]
@@ -129,26 +130,26 @@ pub(super) fn whoami(home: &Home, json: bool) -> Result<Outcome> {
         });
         out(v.to_string())?;
     } else {
-        out(format!("member       {}", me.to_hex()))?;
-        out(format!("fingerprint  {}", me.fingerprint()))?;
-        out(format!(
+        row(format!("member       {}", me.to_hex()))?;
+        row(format!("fingerprint  {}", me.fingerprint()))?;
+        row(format!(
             "name         {}",
             head.as_ref()
                 .and_then(|h| h.name.as_deref())
                 .map(escape)
                 .unwrap_or_else(|| "(none)".into())
         ))?;
-        out(format!(
+        row(format!(
             "entries      {}",
             head.as_ref().map(|h| h.seq).unwrap_or(0)
         ))?;
-        out(format!(
+        row(format!(
             "head         {}",
             head.as_ref()
                 .map(|h| h.id.to_hex())
                 .unwrap_or_else(|| "(none)".into())
         ))?;
-        out(format!(
+        row(format!(
             "home         {}",
             escape(&home.dir().display().to_string())
         ))?;
@@ -169,9 +170,9 @@ fn whoami_observer(home: &Home, store: &Store, json: bool) -> Result<Outcome> {
         });
         out(v.to_string())?;
     } else {
-        out("member       (none: an observer home, with no key)")?;
-        out(format!("members      {members} known to the store"))?;
-        out(format!("home         {}", escape(&dir)))?;
+        row("member       (none: an observer home, with no key)")?;
+        row(format!("members      {members} known to the store"))?;
+        row(format!("home         {}", escape(&dir)))?;
     }
     Ok(Outcome::Ok)
 }

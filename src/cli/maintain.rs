@@ -6,6 +6,7 @@ use coi_ledger::home::Home;
 use coi_ledger::Result;
 use serde_json::json;
 
+use super::render::row;
 use super::{out, Outcome};
 
 #[derive(ClapArgs, Debug)]
@@ -32,21 +33,21 @@ pub(super) fn fsck(home: &Home, a: FsckArgs) -> Result<Outcome> {
         return Ok(Outcome::of(c.is_sound()));
     }
     for p in &c.problems {
-        out(format!("store: {}", escape(p)))?;
+        row(format!("store: {}", escape(p)))?;
     }
     if c.total > c.problems.len() as u64 {
-        out(format!(
+        row(format!(
             "store: and {} more problems",
             c.total - c.problems.len() as u64
         ))?;
     }
     if c.is_sound() {
-        out(format!(
+        row(format!(
             "store: sound: {} entries from {} members verify, and every derived row matches them",
             c.entries, c.members
         ))?;
     } else {
-        out(format!(
+        row(format!(
             "store: DAMAGED: {} problem(s). The lines are the record: re-import the published files into a fresh home, or restore a backup",
             c.total
         ))?;

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, BufReader, IsTerminal as _, Write};
 use std::path::PathBuf;
 
-use super::render::{body_json, import_json, print_summary, Live, SeqOf};
+use super::render::{body_json, import_json, print_summary, row, Live, SeqOf};
 use super::{out, out_json, Outcome};
 use clap::Args as ClapArgs;
 use coi_ledger::display::{escape, quote};
@@ -305,17 +305,17 @@ fn print_import(file: &str, r: &ImportReport) -> Result<()> {
     let f = escape(file);
     if !r.verification.valid && !r.fork_proof {
         print_summary(file, &r.verification, false)?;
-        out(format!("{f}: not imported: the file does not verify"))?;
+        row(format!("{f}: not imported: the file does not verify"))?;
         return Ok(());
     }
     if r.fork_proof {
-        out(format!(
+        row(format!(
             "{f}: fork proof: every problem of the file is a fork ({}), each checked as evidence (spec §5.5)",
             r.verification.problems.len()
         ))?;
     }
     for k in &r.evidence {
-        out(format!(
+        row(format!(
             "{f}: FORK: member {} seq {}: the store holds {} and the file also has {}, both signed with the member's key; recorded as evidence (see `coi forks`)",
             k.member.fingerprint(),
             k.seq,
@@ -324,7 +324,7 @@ fn print_import(file: &str, r: &ImportReport) -> Result<()> {
         ))?;
     }
     for k in &r.forks {
-        out(format!(
+        row(format!(
             "{f}: FORK: member {} seq {}: the store holds {} but the file has {}; both kept as evidence (see `coi forks`)",
             k.member.fingerprint(),
             k.seq,
@@ -333,24 +333,24 @@ fn print_import(file: &str, r: &ImportReport) -> Result<()> {
         ))?;
     }
     for s in &r.stale {
-        out(format!("{f}: stale: member {} is at seq {} in the file but {} in the store (an old copy or a rollback); nothing lost", s.member.fingerprint(), s.file_seq, s.store_seq))?;
+        row(format!("{f}: stale: member {} is at seq {} in the file but {} in the store (an old copy or a rollback); nothing lost", s.member.fingerprint(), s.file_seq, s.store_seq))?;
     }
     if let Some(why) = &r.refused {
-        out(format!("{f}: not imported: {why}"))?;
+        row(format!("{f}: not imported: {why}"))?;
     } else if !r.forks.is_empty() {
-        out(format!(
+        row(format!(
             "{f}: not imported: it forks {} chain(s) the store holds",
             r.forks.len()
         ))?;
     } else if r.fork_proof {
-        out(format!(
+        row(format!(
             "{f}: imported the file's chains: {} new entries, {} already held, {} members; its fork lines are kept as evidence only",
             r.added,
             r.held,
             r.verification.members.len()
         ))?;
     } else {
-        out(format!(
+        row(format!(
             "{f}: imported: {} new entries, {} already held, {} members",
             r.added,
             r.held,
@@ -385,7 +385,7 @@ pub(super) fn forks(home: &Home, a: ForksArgs) -> Result<Outcome> {
         eprintln!("(no forks found)");
     }
     for (i, k) in list.iter().enumerate() {
-        out(format!(
+        row(format!(
             "{}. member {} seq {}: held {} vs {} from {} (detected {})",
             i + 1,
             k.member.fingerprint(),
