@@ -595,6 +595,15 @@ pub enum Damage {
         /// The first, as text.
         first: String,
     },
+    /// The store holds an entry under the id of a verified line, but not that line: the store's
+    /// copy was changed behind its back.
+    #[error("the store's line for member {} seq {seq} is not the line whose id it records (a file just verified has that line): the store was changed behind its back; run `coi fsck`", .member.fingerprint())]
+    LineDiffers {
+        /// The member.
+        member: Hash32,
+        /// The seq.
+        seq: u64,
+    },
     /// Stored entries name targets (of amendments, withdrawals, retractions) the store does not
     /// hold, or hold as another member's.
     #[error("{0} stored entries name a target the store does not hold")]

@@ -64,6 +64,12 @@ fn an_edited_line_is_found_and_never_exported() {
     h.coi(&["export", "-o", out.to_str().unwrap()]).code(2);
     assert!(!out.exists(), "no partial file");
     assert_eq!(before.lines().count(), 2);
+    // Re-importing the genuine file notices that the store's copy differs.
+    let genuine = h.file("genuine.ledger");
+    std::fs::write(&genuine, &before).unwrap();
+    h.coi(&["import", genuine.to_str().unwrap()])
+        .code(2)
+        .err_has("the store was changed behind its back");
 }
 
 #[test]

@@ -277,6 +277,14 @@ impl Store {
                     if e.seq <= store_head {
                         let (id, line) = held_row(no, e.seq)?;
                         if id.as_slice() == e.id.as_bytes() {
+                            // The same id, so the same entry: unless the store's line was
+                            // changed behind its back (its id column was not).
+                            if line != e.line {
+                                return Err(Error::Corrupt(Damage::LineDiffers {
+                                    member: e.member,
+                                    seq: e.seq,
+                                }));
+                            }
                             held += 1;
                         } else {
                             forks.push(ForkRecord {
