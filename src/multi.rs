@@ -287,23 +287,15 @@ impl CrossFiles {
         left.sort_by_key(|(_, _, h)| (h.at.file, h.at.line));
         for (member, seq, h) in left {
             let end = self.chain_of(&member).map_or(0, RefChain::len);
-            found.push(CrossProblem {
-                file: h.at.file as usize,
-                problem: Problem {
-                    line: u64::from(h.at.line),
-                    member: Some(h.by),
-                    seq: Some(h.by_seq),
-                    class: ErrorClass::BadHead,
-                    message: format!(
-                        "head of member {} at seq {seq} names entry {}, but that member's chain in these files ends at seq {end}",
-                        member.fingerprint(),
-                        fingerprint(&h.id)
-                    ),
-                    other_line: None,
-                    other_file: None,
-                },
-                other_file: None,
-            });
+            found.push(bad_head(
+                &h,
+                format!(
+                    "head of member {} at seq {seq} names entry {}, but that member's chain in these files ends at seq {end}",
+                    member.fingerprint(),
+                    fingerprint(&h.id)
+                ),
+                None,
+            ));
         }
         found
     }
@@ -326,6 +318,21 @@ fn contradicted(
             reference.at.line
         )
     };
+    bad_head(
+        h,
+        format!(
+            "head of member {} at seq {seq} names entry {}, but that member's entry at seq {seq} is {} ({place})",
+            member.fingerprint(),
+            fingerprint(&h.id),
+            fingerprint(&reference.id)
+        ),
+        Some(reference.at),
+    )
+}
+
+/// A `bad-head` on the line of head `h`'s vote or witness; `other` is the reference entry's
+/// place, when there is one.
+fn bad_head(h: &PendingHead, message: String, other: Option<At>) -> CrossProblem {
     CrossProblem {
         file: h.at.file as usize,
         problem: Problem {
@@ -333,16 +340,11 @@ fn contradicted(
             member: Some(h.by),
             seq: Some(h.by_seq),
             class: ErrorClass::BadHead,
-            message: format!(
-                "head of member {} at seq {seq} names entry {}, but that member's entry at seq {seq} is {} ({place})",
-                member.fingerprint(),
-                fingerprint(&h.id),
-                fingerprint(&reference.id)
-            ),
-            other_line: Some(u64::from(reference.at.line)),
-            other_file: Some(reference.at.file as usize),
+            message,
+            other_line: other.map(|o| u64::from(o.line)),
+            other_file: other.map(|o| o.file as usize),
         },
-        other_file: Some(reference.at.file as usize),
+        other_file: other.map(|o| o.file as usize),
     }
 }
 

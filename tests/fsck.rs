@@ -7,18 +7,8 @@ use support::cli::Home;
 
 fn declared() -> Home {
     let h = Home::init("Ada");
-    h.coi(&[
-        "declare",
-        "--matter",
-        "b/1",
-        "--category",
-        "financial",
-        "--between",
-        "personal-professional",
-        "--counterparty",
-        "Acme",
-    ])
-    .ok();
+    h.coi(&support::cli::declare_acme(&["--matter", "b/1"]))
+        .ok();
     h
 }
 

@@ -12,17 +12,7 @@ use serde_json::Value;
 use support::cli::Home;
 
 fn declare<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec![
-        "declare",
-        "--category",
-        "financial",
-        "--between",
-        "personal-professional",
-        "--counterparty",
-        "Acme",
-    ];
-    v.extend_from_slice(extra);
-    v
+    support::cli::declare_acme(extra)
 }
 
 fn states(j: &Value) -> Vec<(String, String)> {

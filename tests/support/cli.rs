@@ -18,6 +18,22 @@ pub fn command(home: &Path) -> Command {
     c
 }
 
+/// `coi declare` of a financial, personal-professional interest in Acme, with `extra` arguments
+/// (`--matter M` or `--standing`, dates, …).
+pub fn declare_acme<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "declare",
+        "--category",
+        "financial",
+        "--between",
+        "personal-professional",
+        "--counterparty",
+        "Acme",
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
 /// Runs `coi ARGS` on home `home` and returns what it did.
 pub fn coi(home: &Path, args: &[&str]) -> Output {
     command(home).args(args).output().expect("run coi")
