@@ -2,10 +2,10 @@
 
 use clap::Args as ClapArgs;
 use coi_ledger::home::Home;
-use coi_ledger::register::{declaration_touches, Point};
+use coi_ledger::register::{Mark, NilReturn};
 use coi_ledger::store::Store;
 use coi_ledger::{
-    Between, Category, Data, Declaration, Error, Matter, MemberId, Mitigation, NoConflict,
+    Between, Category, Data, Declaration, EntryId, Error, Matter, MemberId, Mitigation, NoConflict,
     Reaffirm, Relationship, Result, Retract, Scope, Timestamp, Whose, Withdraw,
 };
 
@@ -268,14 +268,22 @@ fn warn_contradicted(s: &Store, me: &MemberId, matters: Option<&[Matter]>) -> Re
     let Some(record) = register.member(me) else {
         return Ok(());
     };
-    let point = Point::at_time(Timestamp::now());
-    for (_, state) in record.interests_at(&point) {
-        let v = state.version();
-        let touched = match matters {
-            Some(ms) => ms.iter().any(|m| declaration_touches(&v.declaration, m)),
-            None => true,
-        };
-        if state.is_current() && touched {
+    // The "none" about to be made, judged as the register will judge it once made.
+    let nil = NilReturn {
+        mark: Mark {
+            id: EntryId::ZERO,
+            seq: u64::MAX,
+            time: Timestamp::now(),
+        },
+        scope: if matters.is_some() {
+            Scope::Specific
+        } else {
+            Scope::Standing
+        },
+        matters: matters.map(<[Matter]>::to_vec),
+    };
+    for interest in record.contradicted_by(me, &nil) {
+        if let Some(v) = interest.versions.last() {
             eprintln!(
                 "coi: warning: your declaration {} is current and concerns {}; this \"none\" contradicts it and will be shown as a contradiction. \
                  If the interest ended, withdraw the declaration (or retract it if it was made in error).",

@@ -161,11 +161,7 @@ pub(super) fn conflicts(home: &Home, a: ConflictsArgs) -> Result<Outcome> {
                 j["state"] = Value::String(state_name(state).into());
                 j["replaces"] = Value::Array(
                     interest
-                        .versions
-                        .iter()
-                        .rev()
-                        .skip_while(|x| x.mark.seq > v.mark.seq)
-                        .skip(1)
+                        .earlier(v)
                         .map(|x| Value::String(x.mark.id.to_hex()))
                         .collect(),
                 );
@@ -205,11 +201,7 @@ pub(super) fn conflicts(home: &Home, a: ConflictsArgs) -> Result<Outcome> {
                 continue;
             }
             let v = state.version();
-            let earlier = interest
-                .versions
-                .iter()
-                .filter(|x| x.mark.seq < v.mark.seq)
-                .count();
+            let earlier = interest.earlier(v).count();
             let history = if earlier == 0 {
                 String::new()
             } else {

@@ -174,6 +174,14 @@ impl Interest {
         &self.versions[0]
     }
 
+    /// The versions `v` replaced, newest first.
+    pub fn earlier<'a>(&'a self, v: &'a Version) -> impl Iterator<Item = &'a Version> + 'a {
+        self.versions
+            .iter()
+            .rev()
+            .filter(move |x| x.mark.seq < v.mark.seq)
+    }
+
     /// The interest at `point`: `None` if it was not declared by then.
     pub fn state_at(&self, point: &Point) -> Option<State<'_>> {
         let v = self

@@ -128,25 +128,24 @@ impl Store {
     /// Verifies the lines that an export of `members` (all if `None`) would write, as the ledger
     /// a reader will verify. An export refuses to publish a store that fails this.
     pub fn verify_export(&self, members: Option<&[MemberId]>) -> Result<crate::chain::Report> {
-        let wanted: Option<HashSet<MemberId>> = members.map(|m| m.iter().copied().collect());
-        let sql = "SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid ORDER BY e.rowid";
-        match wanted {
-            None => verify_query(&self.conn, sql, |_| Ok(())),
-            Some(w) => {
-                // Select by member in SQL: the member numbers of the wanted members.
-                let mut nos = Vec::new();
-                for m in &w {
-                    if let Some(no) = super::member_no(&self.conn, m)? {
-                        nos.push(no.to_string());
-                    }
-                }
-                let sql = format!(
-                    "SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid WHERE e.member IN ({}) ORDER BY e.rowid",
-                    if nos.is_empty() { "NULL".to_string() } else { nos.join(",") }
-                );
-                verify_query(&self.conn, &sql, |_| Ok(()))
+        let sql = match members {
+            None => {
+                "SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid ORDER BY e.rowid"
+                    .to_string()
             }
-        }
+            Some(ms) => {
+                // The members' numbers (integers from the store), selected in SQL.
+                let mut nos = vec!["NULL".to_string()];
+                for m in ms {
+                    nos.extend(super::member_no(&self.conn, m)?.map(|n| n.to_string()));
+                }
+                format!(
+                    "SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid WHERE e.member IN ({}) ORDER BY e.rowid",
+                    nos.join(",")
+                )
+            }
+        };
+        verify_query(&self.conn, &sql, |_| Ok(()))
     }
 
     /// Checks the whole store against its own lines: SQLite's integrity check; every line held,

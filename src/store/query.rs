@@ -353,14 +353,7 @@ impl Store {
                     continue;
                 }
                 let v = state.version();
-                let replaces = interest
-                    .versions
-                    .iter()
-                    .rev()
-                    .skip_while(|x| x.mark.seq > v.mark.seq)
-                    .skip(1)
-                    .map(|x| x.mark.id)
-                    .collect();
+                let replaces = interest.earlier(v).map(|x| x.mark.id).collect();
                 out.push(Current {
                     entry: self.find(&v.mark.id.to_hex())?.entry,
                     replaces,
