@@ -50,12 +50,12 @@ pub use chain::{
     Report, DETAIL_LIMIT,
 };
 pub use entry::{
-    entry_id, signing_message, text, Ballot, Between, Category, Data, Date, Declaration,
-    Determination, Disclosure, Draft, Entry, EntryId, Head, KeyRotation, Kind, Matter, Mitigation,
-    NoConflict, Outcome, Participation, Presence, Profile, Reaffirm, Relationship, Retract, Scope,
-    SealedField, Timestamp, Vote, VoteResult, Whose, Withdraw, Witness, FORMAT_VERSION, MAX_BAND,
-    MAX_CIPHERTEXT, MAX_HEADS, MAX_LINE_LEN, MAX_MATTERS, MAX_MATTER_LEN, MAX_NAME, MAX_RECIPIENTS,
-    MAX_TEXT,
+    entry_id, signing_message, text, Agenda, AgendaItem, Ballot, Between, Category, CheckpointRef,
+    Data, Date, Declaration, Determination, Disclosure, Draft, Entry, EntryId, Head, KeyRotation,
+    Kind, Matter, Mitigation, NoConflict, Outcome, Participation, Presence, Profile, Reaffirm,
+    Relationship, Retract, Scope, SealedField, Timestamp, Vote, VoteResult, Whose, Withdraw,
+    Witness, FORMAT_VERSION, MAX_BAND, MAX_CIPHERTEXT, MAX_CONCERNS, MAX_HEADS, MAX_ITEMS,
+    MAX_LINE_LEN, MAX_MATTERS, MAX_MATTER_LEN, MAX_NAME, MAX_ORIGIN, MAX_RECIPIENTS, MAX_TEXT,
 };
 pub use error::{Damage, Error, ErrorClass, FormatError, Result};
 pub use hash::{

@@ -18,11 +18,12 @@ use std::collections::BTreeSet;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use coi_ledger::{
-    check_line, is_forbidden, key_accept_message, parse_canonical, verify_bytes, Ballot, Between,
-    Category, Data, Date, Declaration, Determination, Disclosure, Draft, Entry, Hash32, Head,
-    KeyRotation, Matter, Mitigation, NoConflict, Outcome, Participation, Presence, Profile,
-    RawLine, Reaffirm, Relationship, Retract, Scope, SealedField, SecretKey, Timestamp, Vote,
-    VoteResult, Whose, Withdraw, Witness, MAX_BAND, MAX_NAME, MAX_TEXT,
+    check_line, is_forbidden, key_accept_message, parse_canonical, verify_bytes, Agenda,
+    AgendaItem, Ballot, Between, Category, CheckpointRef, Data, Date, Declaration, Determination,
+    Disclosure, Draft, Entry, Hash32, Head, KeyRotation, Matter, Mitigation, NoConflict, Outcome,
+    Participation, Presence, Profile, RawLine, Reaffirm, Relationship, Retract, Scope, SealedField,
+    SecretKey, Timestamp, Vote, VoteResult, Whose, Withdraw, Witness, MAX_BAND, MAX_NAME,
+    MAX_ORIGIN, MAX_TEXT,
 };
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
@@ -181,7 +182,8 @@ fn participation() -> impl Strategy<Value = Vec<Participation>> {
         })
 }
 
-const KNOWN_KINDS: [&str; 12] = [
+const KNOWN_KINDS: [&str; 13] = [
+    "agenda",
     "profile",
     "declaration",
     "no-conflict",
@@ -254,6 +256,11 @@ fn data() -> impl Strategy<Value = DataGen> {
                 target
             })),
         (
+            (
+                opt(hash()),
+                opt((text(MAX_ORIGIN), hash(), 0u64..(1u64 << 53))),
+                opt(hash())
+            ),
             heads(),
             timestamp(),
             matter(),
@@ -262,7 +269,22 @@ fn data() -> impl Strategy<Value = DataGen> {
             opt(pick(VoteResult::ALL))
         )
             .prop_map(
-                |(heads, held, matter, motion, participation, result)| Data::Vote(Vote {
+                |(
+                    (agenda, checkpoint, continues),
+                    heads,
+                    held,
+                    matter,
+                    motion,
+                    participation,
+                    result,
+                )| Data::Vote(Vote {
+                    agenda,
+                    checkpoint: checkpoint.map(|(origin, root, size)| CheckpointRef {
+                        origin,
+                        root,
+                        size
+                    }),
+                    continues,
                     heads,
                     held,
                     matter,
@@ -271,6 +293,32 @@ fn data() -> impl Strategy<Value = DataGen> {
                     result
                 })
             ),
+        (
+            prop::collection::btree_map(
+                matter(),
+                (
+                    opt(prop::collection::btree_set(text(MAX_NAME), 1..4)),
+                    opt(text(MAX_NAME))
+                ),
+                1..6
+            ),
+            matter(),
+            opt(timestamp()),
+            opt(text(MAX_NAME))
+        )
+            .prop_map(|(items, meeting, scheduled, title)| Data::Agenda(Agenda {
+                items: items
+                    .into_iter()
+                    .map(|(matter, (concerns, title))| AgendaItem {
+                        concerns: concerns.map(|c| c.into_iter().collect()),
+                        matter,
+                        title,
+                    })
+                    .collect(),
+                meeting,
+                scheduled,
+                title,
+            })),
         (
             hash(),
             opt(matter()),

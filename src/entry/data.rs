@@ -29,6 +29,12 @@ pub const MAX_NAME: usize = 200;
 pub const MAX_TEXT: usize = 2000;
 /// Longest value band.
 pub const MAX_BAND: usize = 100;
+/// Most items of one agenda entry.
+pub const MAX_ITEMS: usize = 64;
+/// Most counterparties one agenda item concerns.
+pub const MAX_CONCERNS: usize = 8;
+/// Longest checkpoint origin.
+pub const MAX_ORIGIN: usize = 256;
 
 /// `profile` data (spec §6.3).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -238,11 +244,42 @@ impl<'de> Deserialize<'de> for Participation {
     }
 }
 
+/// A commitment to a checkpoint of a body's log (spec §8.1 `checkpoint`): its origin, size and
+/// root hash.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[allow(missing_docs)]
+pub struct CheckpointRef {
+    pub origin: String,
+    pub root: Hash32,
+    pub size: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckpointRefFields {
+    origin: String,
+    root: Hash32,
+    size: u64,
+}
+
+impl<'de> Deserialize<'de> for CheckpointRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let CheckpointRefFields { origin, root, size } = object_only(d)?;
+        Ok(CheckpointRef { origin, root, size })
+    }
+}
+
 /// `vote` data (spec §8.1).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct Vote {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agenda: Option<EntryId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<CheckpointRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues: Option<EntryId>,
     pub heads: Vec<Head>,
     pub held: Timestamp,
     pub matter: Matter,
@@ -265,6 +302,73 @@ pub struct Determination {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub outcome: Outcome,
+}
+
+/// One item of an agenda (spec §8.4).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[allow(missing_docs)]
+pub struct AgendaItem {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concerns: Option<Vec<String>>,
+    pub matter: Matter,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgendaItemFields {
+    #[serde(default)]
+    concerns: Option<Vec<String>>,
+    matter: Matter,
+    #[serde(default)]
+    title: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for AgendaItem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let AgendaItemFields {
+            concerns,
+            matter,
+            title,
+        } = object_only(d)?;
+        Ok(AgendaItem {
+            concerns,
+            matter,
+            title,
+        })
+    }
+}
+
+impl AgendaItem {
+    /// Whether the item concerns `counterparty` (spec §8.4): one of its `concerns` equals it,
+    /// compared ASCII-case-insensitively.
+    pub fn concerns(&self, counterparty: &str) -> bool {
+        self.concerns
+            .iter()
+            .flatten()
+            .any(|c| c.eq_ignore_ascii_case(counterparty))
+    }
+}
+
+/// `agenda` data (spec §8.4).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Agenda {
+    pub items: Vec<AgendaItem>,
+    pub meeting: Matter,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+impl Agenda {
+    /// The item for `matter`, if the agenda lists it.
+    pub fn item(&self, matter: &Matter) -> Option<&AgendaItem> {
+        self.items.iter().find(|i| &i.matter == matter)
+    }
 }
 
 /// `witness` data (spec §8.3).
@@ -291,6 +395,7 @@ token_enum!(
         /** `vote` (§8.1). */ Vote = "vote",
         /** `determination` (§8.2). */ Determination = "determination",
         /** `witness` (§8.3). */ Witness = "witness",
+        /** `agenda` (§8.4). */ Agenda = "agenda",
     }
 );
 
@@ -327,6 +432,8 @@ pub enum Data {
     Determination(Determination),
     /// `witness`.
     Witness(Witness),
+    /// `agenda`.
+    Agenda(Agenda),
     /// A kind this version does not define (spec §6.1): carried, not interpreted.
     Unknown {
         /// The kind.
@@ -365,6 +472,7 @@ impl Data {
             Data::Vote(_) => Kind::Vote,
             Data::Determination(_) => Kind::Determination,
             Data::Witness(_) => Kind::Witness,
+            Data::Agenda(_) => Kind::Agenda,
             Data::Unknown { kind, .. } => return Err(kind),
         })
     }
@@ -387,7 +495,8 @@ impl Data {
         }
     }
 
-    /// The matters this entry names (declarations, amendments, no-conflict, votes, determinations).
+    /// The matters this entry names (declarations, amendments, no-conflict, votes, determinations,
+    /// an agenda's items and its meeting).
     pub fn matters(&self) -> Vec<&Matter> {
         match self {
             Data::Declaration(d) | Data::Amend { declaration: d, .. } => {
@@ -396,6 +505,13 @@ impl Data {
             Data::NoConflict(n) => n.matters.iter().flatten().collect(),
             Data::Vote(v) => vec![&v.matter],
             Data::Determination(d) => d.matter.iter().collect(),
+            Data::Agenda(a) => {
+                let mut v: Vec<&Matter> = a.items.iter().map(|i| &i.matter).collect();
+                v.push(&a.meeting);
+                v.sort();
+                v.dedup();
+                v
+            }
             _ => vec![],
         }
     }
@@ -428,6 +544,7 @@ impl Data {
             Data::Vote(x) => v(x),
             Data::Determination(x) => v(x),
             Data::Witness(x) => v(x),
+            Data::Agenda(x) => v(x),
             Data::Unknown { data, .. } => Value::Object(data.clone()),
         }
     }
@@ -456,6 +573,7 @@ impl Data {
             Some(Kind::Vote) => Data::Vote(de(text)?),
             Some(Kind::Determination) => Data::Determination(de(text)?),
             Some(Kind::Witness) => Data::Witness(de(text)?),
+            Some(Kind::Agenda) => Data::Agenda(de(text)?),
             // `amend` (its `target` sits among the declaration's keys) and unknown kinds: through
             // the value, by `from_value` itself.
             Some(Kind::Amend) | None => {
@@ -512,6 +630,7 @@ impl Data {
             Kind::Vote => Data::Vote(de(kind, Value::Object(map))?),
             Kind::Determination => Data::Determination(de(kind, Value::Object(map))?),
             Kind::Witness => Data::Witness(de(kind, Value::Object(map))?),
+            Kind::Agenda => Data::Agenda(de(kind, Value::Object(map))?),
         };
         d.validate()?;
         Ok(d)
@@ -543,6 +662,9 @@ impl Data {
             }
             Data::Vote(v) => {
                 opt_text("motion", &v.motion, MAX_TEXT)?;
+                if let Some(c) = &v.checkpoint {
+                    text("checkpoint origin", &c.origin, MAX_ORIGIN)?;
+                }
                 sorted_unique("heads", v.heads.iter().map(|h| &h.member), MAX_HEADS)?;
                 heads_seq(&v.heads)?;
                 sorted_unique(
@@ -563,6 +685,29 @@ impl Data {
             Data::Witness(w) => {
                 sorted_unique("heads", w.heads.iter().map(|h| &h.member), MAX_HEADS)?;
                 heads_seq(&w.heads)
+            }
+            Data::Agenda(a) => {
+                opt_text("title", &a.title, MAX_NAME)?;
+                if a.items.is_empty() || a.items.len() > MAX_ITEMS {
+                    return Err(bad_field(format!("items must have 1 to {MAX_ITEMS} items")));
+                }
+                let mut seen = std::collections::HashSet::new();
+                for item in &a.items {
+                    if !seen.insert(&item.matter) {
+                        return Err(bad_field(format!(
+                            "items: matter {} is listed twice",
+                            item.matter.as_str()
+                        )));
+                    }
+                    opt_text("title", &item.title, MAX_NAME)?;
+                    if let Some(cs) = &item.concerns {
+                        for c in cs {
+                            text("concerns", c, MAX_NAME)?;
+                        }
+                        sorted_unique("concerns", cs.iter(), MAX_CONCERNS)?;
+                    }
+                }
+                Ok(())
             }
             Data::Unknown { .. } => Ok(()),
         }
@@ -694,6 +839,64 @@ mod tests {
         let unknown = Data::from_value("later-kind", Value::Object(Map::new())).unwrap();
         assert_eq!((unknown.known_kind(), unknown.kind()), (None, "later-kind"));
         assert!(Data::from_value("Later", Value::Object(Map::new())).is_err());
+    }
+
+    /// Spec §8.1, §9: the largest `vote` the schema allows (200 heads at the largest seq, 200
+    /// participants with the longest values, every optional field at its longest, text made of
+    /// the one character that doubles when escaped) fits in one line, with room to spare.
+    #[test]
+    fn the_largest_vote_fits_in_a_line() {
+        use super::super::values::{Ballot, Presence, VoteResult};
+        let big_seq = (1u64 << 53) - 1;
+        let member = |i: usize| {
+            let mut b = [0u8; 32];
+            b[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            Hash32::from_bytes(b)
+        };
+        let id = Hash32::from_bytes([0xab; 32]);
+        let text = |n: usize| "\"".repeat(n);
+        let vote = Data::Vote(Vote {
+            agenda: Some(id),
+            checkpoint: Some(CheckpointRef {
+                origin: text(MAX_ORIGIN),
+                root: id,
+                size: big_seq,
+            }),
+            continues: Some(id),
+            heads: (0..MAX_HEADS)
+                .map(|i| Head {
+                    id,
+                    member: member(i),
+                    seq: big_seq,
+                })
+                .collect(),
+            held: Timestamp::parse("2026-12-01T10:00:00Z").unwrap(),
+            matter: Matter::parse(&"m".repeat(crate::entry::MAX_MATTER_LEN)).unwrap(),
+            motion: Some(text(MAX_TEXT)),
+            participation: (0..MAX_HEADS)
+                .map(|i| Participation {
+                    member: member(i),
+                    presence: Presence::Present,
+                    vote: Some(Ballot::Recused),
+                })
+                .collect(),
+            result: Some(VoteResult::Withdrawn),
+        });
+        vote.validate().expect("the largest vote is valid");
+        let sk = crate::keys::SecretKey::from_seed(&[7; 32]);
+        let draft = crate::entry::Draft {
+            member: sk.public().member_id(),
+            seq: big_seq,
+            prev: id,
+            time: Timestamp::parse("2026-12-01T10:00:00Z").unwrap(),
+            data: vote,
+        };
+        let e = draft.sign(&sk).expect("the largest vote fits in a line");
+        assert!(
+            e.line.len() <= crate::entry::MAX_LINE_LEN - 2000,
+            "{} bytes",
+            e.line.len()
+        );
     }
 
     /// A bad `key-rotation` field is refused with the spec's class and the same message as ever:

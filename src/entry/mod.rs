@@ -9,9 +9,10 @@ mod values;
 use serde_json::{Map, Value};
 
 pub use data::{
-    Data, Declaration, Determination, Disclosure, Head, KeyRotation, Kind, NoConflict,
-    Participation, Profile, Reaffirm, Retract, Vote, Withdraw, Witness, MAX_BAND, MAX_CIPHERTEXT,
-    MAX_HEADS, MAX_MATTERS, MAX_NAME, MAX_RECIPIENTS, MAX_TEXT,
+    Agenda, AgendaItem, CheckpointRef, Data, Declaration, Determination, Disclosure, Head,
+    KeyRotation, Kind, NoConflict, Participation, Profile, Reaffirm, Retract, Vote, Withdraw,
+    Witness, MAX_BAND, MAX_CIPHERTEXT, MAX_CONCERNS, MAX_HEADS, MAX_ITEMS, MAX_MATTERS, MAX_NAME,
+    MAX_ORIGIN, MAX_RECIPIENTS, MAX_TEXT,
 };
 pub use values::{
     text, Ballot, Between, Category, Date, EntryId, Matter, Mitigation, Outcome, Presence,

@@ -567,6 +567,9 @@ impl Planner {
             ])
         });
         Some(Data::Vote(Vote {
+            agenda: None,
+            checkpoint: None,
+            continues: None,
             heads,
             held,
             matter,

@@ -10,11 +10,11 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use coi_ledger::{
-    key_accept_message, signing_message, Ballot, Between, Category, Data, Date, Declaration,
-    Determination, Disclosure, Draft, Entry, EntryId, ErrorClass, Hash32, Head, KeyRotation,
-    Matter, MemberId, Mitigation, NoConflict, Outcome, Participation, Presence, Profile, Reaffirm,
-    Relationship, Retract, Scope, SealedField, SecretKey, Timestamp, Vote, VoteResult, Whose,
-    Withdraw, Witness, CTX_MEMBER_ID, CTX_SEAL,
+    key_accept_message, signing_message, Agenda, AgendaItem, Ballot, Between, Category, Data, Date,
+    Declaration, Determination, Disclosure, Draft, Entry, EntryId, ErrorClass, Hash32, Head,
+    KeyRotation, Matter, MemberId, Mitigation, NoConflict, Outcome, Participation, Presence,
+    Profile, Reaffirm, Relationship, Retract, Scope, SealedField, SecretKey, Timestamp, Vote,
+    VoteResult, Whose, Withdraw, Witness, CTX_MEMBER_ID, CTX_SEAL,
 };
 use serde_json::{json, Map, Value};
 
@@ -1082,6 +1082,9 @@ fn cases(k: &Keys) -> Vec<Case> {
         let mut c = Chain::new(&k.carol);
         let c1 = c.push(0, profile("Carol"));
         let vote = Data::Vote(Vote {
+            agenda: None,
+            checkpoint: None,
+            continues: None,
             heads: vec![Head {
                 id: a2.id,
                 member: a.member,
@@ -1108,6 +1111,78 @@ fn cases(k: &Keys) -> Vec<Case> {
             "bad-field-vote-by-absent-member",
             ledger(&[l1, l2, &c1.line, &bad]),
             invalid(&[(4, BadField)]),
+        );
+        let checkpoint = edit(&c2, &k.carol, |e| {
+            data(e).insert(
+                "checkpoint".into(),
+                json!({"origin": "example.org/board-log", "root": "ab".repeat(32), "size": 7}),
+            );
+        });
+        add(
+            "valid-vote-with-checkpoint",
+            ledger(&[l1, l2, &c1.line, &checkpoint]),
+            valid(),
+        );
+        let as_array = edit(&c2, &k.carol, |e| {
+            data(e).insert(
+                "checkpoint".into(),
+                json!(["example.org/board-log", "ab".repeat(32), 7]),
+            );
+        });
+        add(
+            "bad-field-vote-checkpoint-as-array",
+            ledger(&[l1, l2, &c1.line, &as_array]),
+            invalid(&[(4, BadField)]),
+        );
+        // Spec §8.4: an agenda lists each item once; an item's concerns are unique and ascending.
+        let mut c = Chain::new(&k.carol);
+        let c1 = c.push(0, profile("Carol"));
+        let item = |m: &str, concerns: Option<Vec<&str>>| AgendaItem {
+            concerns: concerns.map(|v| v.into_iter().map(String::from).collect()),
+            matter: Matter::parse(m).expect("a vector's matter is valid"),
+            title: None,
+        };
+        let agenda = c.push(
+            1,
+            Data::Agenda(Agenda {
+                items: vec![
+                    item("board-2026-01/item-2", Some(vec!["Acme", "Globex"])),
+                    item("board-2026-01/item-1", None),
+                ],
+                meeting: Matter::parse("board-2026-01").expect("a vector's matter is valid"),
+                scheduled: None,
+                title: None,
+            }),
+        );
+        add(
+            "valid-agenda-items-in-agenda-order",
+            ledger(&[&c1.line, &agenda.line]),
+            valid(),
+        );
+        let twice = edit_text(&agenda, &k.carol, "item-1", "item-2");
+        add(
+            "bad-field-agenda-item-twice",
+            ledger(&[&c1.line, &twice]),
+            invalid(&[(2, BadField)]),
+        );
+        let unsorted = edit_text(
+            &agenda,
+            &k.carol,
+            "[\"Acme\",\"Globex\"]",
+            "[\"Globex\",\"Acme\"]",
+        );
+        add(
+            "bad-field-agenda-concerns-unsorted",
+            ledger(&[&c1.line, &unsorted]),
+            invalid(&[(2, BadField)]),
+        );
+        let no_items = edit(&agenda, &k.carol, |e| {
+            data(e).insert("items".into(), json!([]));
+        });
+        add(
+            "bad-field-agenda-without-items",
+            ledger(&[&c1.line, &no_items]),
+            invalid(&[(2, BadField)]),
         );
     }
     {
@@ -1825,7 +1900,34 @@ fn three_members(k: &Keys) -> Vec<u8> {
         ballot(&k.dave, Presence::Excused, None),
     ];
     participation.sort_by_key(|p| p.member);
+    let agenda = c.push(
+        8,
+        Data::Agenda(Agenda {
+            items: vec![
+                AgendaItem {
+                    concerns: Some(vec![
+                        "Acme Networks Ltd".into(),
+                        "Globex Corporation".into(),
+                    ]),
+                    matter: Matter::parse(ITEM3).expect("a vector's matter is valid"),
+                    title: Some("Network upgrade contract".into()),
+                },
+                AgendaItem {
+                    concerns: None,
+                    matter: Matter::parse(ITEM4).expect("a vector's matter is valid"),
+                    title: None,
+                },
+            ],
+            meeting: Matter::parse("board-2026-01").expect("a vector's matter is valid"),
+            scheduled: Some(t(8)),
+            title: Some("Board meeting, January 2026".into()),
+        }),
+    );
+    lines.push(agenda.clone());
     let vote = Vote {
+        agenda: Some(agenda.id),
+        checkpoint: None,
+        continues: None,
         heads,
         held: t(8),
         matter: Matter::parse(ITEM3).expect("a vector's matter is valid"),
@@ -2008,6 +2110,9 @@ fn head_cases(k: &Keys) -> Vec<Case> {
         let vote = c.push(
             3,
             Data::Vote(Vote {
+                agenda: None,
+                checkpoint: None,
+                continues: None,
                 heads,
                 held: t(3),
                 matter: Matter::parse("board-2026-01/item-3").expect("a vector's matter is valid"),
@@ -2407,6 +2512,9 @@ fn answer_cases(k: &Keys) -> Vec<Case> {
         let v = c.push(
             3,
             Data::Vote(Vote {
+                agenda: None,
+                checkpoint: None,
+                continues: None,
                 heads: vec![Head {
                     id: a2.id,
                     member: a.member,
