@@ -316,6 +316,31 @@ pub fn verify_files<R: BufRead, E: From<io::Error>>(
     )
 }
 
+/// [`verify_files`] whose `accept` is told of each entry a chain took (its file, line and entry),
+/// in file order: what `coi check --ledger` gathers from.
+pub fn verify_files_accepted<R: BufRead, E: From<io::Error>>(
+    readers: impl IntoIterator<Item = R>,
+    options: VerifyOptions,
+    mut accept: impl FnMut(usize, u64, &Entry) -> Result<(), E>,
+    mut found: impl FnMut(Finding<'_>) -> Result<(), E>,
+    mut progress: impl FnMut(usize, u64),
+) -> Result<Vec<Report>, E> {
+    verify_body(
+        readers,
+        options,
+        &mut |_| false,
+        &mut |file, line, e, accepted| {
+            if accepted {
+                accept(file, line, e)
+            } else {
+                Ok(())
+            }
+        },
+        &mut found,
+        &mut progress,
+    )
+}
+
 /// What [`verify_files`] and [`verify_stream_lines`] run: each reader through [`check_stream`]
 /// and a [`ChainVerifier`], every accepted entry through one [`CrossFiles`]. `each` is told of
 /// every line that parsed and whose signatures verified, with whether its chain took it.

@@ -29,6 +29,7 @@
 
 mod canon;
 mod chain;
+pub mod check;
 pub mod display;
 mod entry;
 mod error;
@@ -65,8 +66,8 @@ pub use keys::{
     key_accept_message, KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey, Signature,
 };
 pub use ledger::{
-    check_line, verify_bytes, verify_files, verify_stream, verify_stream_known,
-    verify_stream_lines, Finding, LineReader, RawLine, VerifyOptions,
+    check_line, verify_bytes, verify_files, verify_files_accepted, verify_stream,
+    verify_stream_known, verify_stream_lines, Finding, LineReader, RawLine, VerifyOptions,
 };
 pub use multi::{CrossFiles, CrossProblem};
 pub use text::is_forbidden;

@@ -8,6 +8,7 @@
 mod declare;
 mod identity;
 mod maintain;
+mod meeting;
 mod publish;
 mod read;
 mod render;
@@ -87,6 +88,20 @@ enum Command {
     Forks(ForksArgs),
     /// Check the store against its own lines: every line verifies, every derived row matches.
     Fsck(FsckArgs),
+    /// Publish a meeting's agenda: its items, and the counterparties each concerns.
+    Agenda(meeting::AgendaArgs),
+    /// List a meeting's agenda items with what you have declared on each, and what to run.
+    Prompt(meeting::PromptArgs),
+    /// Record a vote: each participant's presence and ballot, committed to their chain heads.
+    Vote(meeting::VoteArgs),
+    /// Record the body's determination on another member's declaration.
+    Determine(meeting::DetermineArgs),
+    /// Check who declared what on a matter before its vote, from the store or published files.
+    ///
+    /// Exit 0 when nothing is flagged, 1 when something is, 2 on usage or other errors.
+    Check(meeting::CheckArgs),
+    /// Print the conflicts-of-interest section of a meeting's minutes.
+    Minutes(meeting::MinutesArgs),
 }
 
 /// Runs one command.
@@ -123,6 +138,12 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Import(a) => publish::import(&home()?, a),
         Command::Forks(a) => publish::forks(&home()?, a),
         Command::Fsck(a) => maintain::fsck(&home()?, a),
+        Command::Agenda(a) => meeting::agenda(&home()?, a),
+        Command::Prompt(a) => meeting::prompt(&home()?, a),
+        Command::Vote(a) => meeting::vote(&home()?, a),
+        Command::Determine(a) => meeting::determine(&home()?, a),
+        Command::Check(a) => meeting::check(home, a),
+        Command::Minutes(a) => meeting::minutes(home, a),
     }
 }
 

@@ -103,7 +103,7 @@ pub(super) fn export(home: &Home, a: ExportArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn open_input(path: &PathBuf) -> Result<BufReader<File>> {
+pub(super) fn open_input(path: &PathBuf) -> Result<BufReader<File>> {
     let f = File::open(path).map_err(|e| Error::io(path, e))?;
     if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
         return Err(Error::Invalid(format!(

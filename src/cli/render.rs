@@ -101,7 +101,7 @@ pub(super) fn who(names: &HashMap<MemberId, String>, m: &MemberId) -> String {
 }
 
 /// An untrusted value in a one-line view: quoted, cut at [`ONE_LINE_VALUE`] characters.
-fn q(s: &str) -> String {
+pub(super) fn q(s: &str) -> String {
     quote_cut(s, ONE_LINE_VALUE)
 }
 
@@ -167,6 +167,20 @@ pub(super) fn summary(e: &Entry) -> String {
             d.outcome
         ),
         Data::Witness(w) => format!("witnesses {} heads", w.heads.len()),
+        Data::Agenda(a) => format!(
+            "agenda of {}{}: {} item(s): {}",
+            a.meeting.as_str(),
+            a.title
+                .as_deref()
+                .map(|t| format!(" {}", q(t)))
+                .unwrap_or_default(),
+            a.items.len(),
+            a.items
+                .iter()
+                .map(|i| i.matter.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Data::Unknown { kind, .. } => format!("(kind {} not understood by this coi)", q(kind)),
         _ => String::new(),
     }

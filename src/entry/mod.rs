@@ -14,6 +14,7 @@ pub use data::{
     Witness, MAX_BAND, MAX_CIPHERTEXT, MAX_CONCERNS, MAX_HEADS, MAX_ITEMS, MAX_MATTERS, MAX_NAME,
     MAX_ORIGIN, MAX_RECIPIENTS, MAX_TEXT,
 };
+pub(crate) use values::token_enum;
 pub use values::{
     text, Ballot, Between, Category, Date, EntryId, Matter, Mitigation, Outcome, Presence,
     Relationship, Scope, SealedField, Timestamp, VoteResult, Whose, MAX_MATTER_LEN,

@@ -163,6 +163,11 @@ impl Date {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The date of `t`.
+    pub fn of(t: &Timestamp) -> Date {
+        Date(t.date().to_string())
+    }
 }
 
 impl TryFrom<String> for Date {
@@ -260,7 +265,7 @@ macro_rules! token_enum {
 }
 
 // For the one list of kinds, in `data`.
-pub(super) use token_enum;
+pub(crate) use token_enum;
 
 token_enum!(
     /// Scope of a declaration or no-conflict statement.

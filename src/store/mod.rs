@@ -27,6 +27,7 @@ use crate::keys::{MemberId, PublicKey, SecretKey};
 
 mod check;
 mod import;
+mod meeting;
 mod query;
 
 pub use check::{StoreCheck, MAX_CHECK_PROBLEMS};
