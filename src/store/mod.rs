@@ -28,16 +28,18 @@ use crate::keys::{MemberId, PublicKey, SecretKey};
 mod check;
 mod import;
 mod query;
+mod register;
 
 pub use check::{StoreCheck, MAX_CHECK_PROBLEMS};
 use import::Rows;
 pub use import::{ImportReport, Stale, BULK_JOURNAL_BYTES, BULK_MIN, MAX_FORK_LINES};
 
 /// The newest store schema this build knows (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
-const MIGRATIONS: [&str; 2] = [
+pub const SCHEMA_VERSION: i64 = 3;
+const MIGRATIONS: [&str; 3] = [
     include_str!("../../schema/store-001.sql"),
     include_str!("../../schema/store-002.sql"),
+    include_str!("../../schema/store-003.sql"),
 ];
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -485,6 +487,10 @@ impl Store {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(sql)?;
+            if i + 1 == 3 {
+                // Version 3's tables are derived from the lines a version 2 store holds.
+                register::rebuild(&tx)?;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         }
         tx.commit()?;
