@@ -20,6 +20,34 @@ const REAFFIRM: &str = "reaffirm";
 /// `member_rows.kind` of a profile.
 const PROFILE: &str = "profile";
 
+/// Roots (and members) of the interests with a version specific on matter `?1`.
+const QUERY_ROOTS_ON: &str =
+    "SELECT i.root, e.member FROM matters x JOIN interests i ON i.entry = x.entry
+     JOIN entries e ON e.rowid = x.entry WHERE x.matter = ?1";
+/// Roots (and members) of the interests with a standing version whose counterparty folds to `?1`.
+const QUERY_ROOTS_WITH: &str =
+    "SELECT i.root, e.member FROM standing s JOIN interests i ON i.entry = s.entry
+     JOIN entries e ON e.rowid = s.entry WHERE s.counterparty = ?1";
+/// The entries (rowid, kind, time) of the interest whose declaration is rowid `?1`.
+const QUERY_INTEREST: &str =
+    "SELECT i.entry, e.kind, e.time FROM interests i JOIN entries e ON e.rowid = i.entry
+     WHERE i.root = ?1";
+/// The specific nil returns (rowid, member) that name matter `?1`.
+const QUERY_NILS_ON: &str =
+    "SELECT x.entry, e.member FROM matters x JOIN entries e ON e.rowid = x.entry
+     WHERE x.matter = ?1 AND e.kind = 'no-conflict'";
+/// Member number `?1`'s entries of kind `?2` among its standing nil returns, reaffirmations and
+/// profiles.
+const QUERY_MEMBER_ROWS: &str = "SELECT entry FROM member_rows WHERE member = ?1 AND kind = ?2";
+/// Member number `?1`'s latest profile.
+const QUERY_LATEST_PROFILE: &str =
+    "SELECT max(entry) FROM member_rows WHERE member = ?1 AND kind = 'profile'";
+/// The lines of the entries that name matter `?1`, in store order.
+const QUERY_NAMING: &str = "SELECT t.line FROM matters x JOIN lines t ON t.rowid = x.entry
+     WHERE x.matter = ?1 ORDER BY x.entry";
+/// The determinations deciding on the declaration with id `?1`.
+const QUERY_DECIDING: &str = "SELECT entry FROM determinations WHERE declaration = ?1";
+
 /// Which interest a declaration-family entry belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Root {
@@ -207,22 +235,12 @@ impl<'s> Feed<'s> {
 
     /// Every interest with some version specific on `matter`.
     fn roots_on(&self, matter: &Matter, roots: &mut BTreeSet<i64>) -> Result<()> {
-        self.roots(
-            "SELECT i.root, e.member FROM matters x JOIN interests i ON i.entry = x.entry
-             JOIN entries e ON e.rowid = x.entry WHERE x.matter = ?1",
-            matter.as_str(),
-            roots,
-        )
+        self.roots(QUERY_ROOTS_ON, matter.as_str(), roots)
     }
 
     /// Every interest with some standing version whose counterparty folds to `folded`.
     fn roots_with(&self, folded: &str, roots: &mut BTreeSet<i64>) -> Result<()> {
-        self.roots(
-            "SELECT i.root, e.member FROM standing s JOIN interests i ON i.entry = s.entry
-             JOIN entries e ON e.rowid = s.entry WHERE s.counterparty = ?1",
-            folded,
-            roots,
-        )
+        self.roots(QUERY_ROOTS_WITH, folded, roots)
     }
 
     /// The entries of the interest whose declaration is `root`: (rowid, kind, time).
@@ -230,10 +248,7 @@ impl<'s> Feed<'s> {
         Ok(self
             .store
             .conn
-            .prepare_cached(
-                "SELECT i.entry, e.kind, e.time FROM interests i JOIN entries e ON e.rowid = i.entry
-                 WHERE i.root = ?1",
-            )?
+            .prepare_cached(QUERY_INTEREST)?
             .query_map([root], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?)
     }
@@ -250,10 +265,7 @@ impl<'s> Feed<'s> {
 
     /// The specific nil returns that name `matter`.
     fn nil_returns_on(&mut self, matter: &Matter) -> Result<()> {
-        let st = &mut self.store.conn.prepare_cached(
-            "SELECT x.entry, e.member FROM matters x JOIN entries e ON e.rowid = x.entry
-             WHERE x.matter = ?1 AND e.kind = 'no-conflict'",
-        )?;
+        let st = &mut self.store.conn.prepare_cached(QUERY_NILS_ON)?;
         let mut rows = st.query([matter.as_str()])?;
         while let Some(r) = rows.next()? {
             let (rowid, no): (i64, i64) = (r.get(0)?, r.get(1)?);
@@ -266,10 +278,7 @@ impl<'s> Feed<'s> {
 
     /// Member `no`'s `member_rows` of `kind`.
     fn member_rows(&mut self, no: i64, kind: &str) -> Result<()> {
-        let mut st = self
-            .store
-            .conn
-            .prepare_cached("SELECT entry FROM member_rows WHERE member = ?1 AND kind = ?2")?;
+        let mut st = self.store.conn.prepare_cached(QUERY_MEMBER_ROWS)?;
         let mut rows = st.query(params![no, kind])?;
         while let Some(r) = rows.next()? {
             self.rows.insert(r.get(0)?);
@@ -282,9 +291,7 @@ impl<'s> Feed<'s> {
         let latest: Option<i64> = self
             .store
             .conn
-            .prepare_cached(
-                "SELECT max(entry) FROM member_rows WHERE member = ?1 AND kind = 'profile'",
-            )?
+            .prepare_cached(QUERY_LATEST_PROFILE)?
             .query_row([no], |r| r.get(0))?;
         self.rows.extend(latest);
         Ok(())
@@ -400,10 +407,7 @@ impl Store {
     /// The entries that name `matter` (votes, determinations, declarations, amendments and nil
     /// returns: whatever [`Data::matters`] returns), of any kind, in store order.
     pub fn entries_naming(&self, matter: &Matter) -> Result<Vec<Entry>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT t.line FROM matters x JOIN lines t ON t.rowid = x.entry
-             WHERE x.matter = ?1 ORDER BY x.entry",
-        )?;
+        let mut st = self.conn.prepare_cached(QUERY_NAMING)?;
         let mut rows = st.query([matter.as_str()])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -416,9 +420,7 @@ impl Store {
     pub fn determinations_of(&self, ids: &[EntryId]) -> Result<Vec<Entry>> {
         let mut rowids = BTreeSet::new();
         {
-            let mut st = self
-                .conn
-                .prepare_cached("SELECT entry FROM determinations WHERE declaration = ?1")?;
+            let mut st = self.conn.prepare_cached(QUERY_DECIDING)?;
             for id in ids {
                 let mut rows = st.query([id.as_bytes()])?;
                 while let Some(r) = rows.next()? {
@@ -529,4 +531,41 @@ pub(super) fn current_at(
     }
     out.sort_by_key(|c| (c.entry.member, c.entry.seq));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every query of a matter's register finds its rows through a table's key or an index
+    /// (with no statistics in the store, SQLite plans them the same on any store).
+    #[test]
+    fn query_plans_use_indexes() {
+        let store = Store::open_in_memory().unwrap();
+        for sql in [
+            QUERY_ROOTS_ON,
+            QUERY_ROOTS_WITH,
+            QUERY_INTEREST,
+            QUERY_NILS_ON,
+            QUERY_MEMBER_ROWS,
+            QUERY_LATEST_PROFILE,
+            QUERY_NAMING,
+            QUERY_DECIDING,
+        ] {
+            let mut st = store
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap();
+            let nulls = vec![rusqlite::types::Null; st.parameter_count()];
+            let steps: Vec<String> = st
+                .query_map(rusqlite::params_from_iter(nulls), |r| r.get(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert!(
+                steps.iter().all(|s| !s.starts_with("SCAN")),
+                "{sql} scans: {steps:?}"
+            );
+        }
+    }
 }
