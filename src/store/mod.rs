@@ -7,8 +7,9 @@
 //! power loss.
 //!
 //! This file opens the store, migrates it and appends; `import` merges ledger files (with bulk
-//! mode for large ones) and `query` reads: entries and members by id or prefix, chains, live
-//! declarations, forks, exports and checks.
+//! mode for large ones), `query` reads: entries and members by id or prefix, chains, live
+//! declarations, forks, exports and checks; `register` keeps the derived tables of schema
+//! version 3 and reads one matter's register through them.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
