@@ -1174,6 +1174,10 @@ struct Picks {
     matters: Vec<coi_ledger::Matter>,
     members: Vec<coi_ledger::MemberId>,
     declaration: Option<coi_ledger::Data>,
+    /// Votes' matters and participants, as `coi check` asks the register about them.
+    votes: Vec<(coi_ledger::Matter, Vec<coi_ledger::MemberId>)>,
+    /// Counterparties of standing declarations: what an agenda item may concern.
+    concerns: Vec<String>,
 }
 
 /// Indexes a quarter, half and three quarters of the way through `0..n`.
@@ -1193,8 +1197,26 @@ fn pick_from_ledger(path: &Path, entries: u64) -> Result<Picks, String> {
     let stride = entries.div_ceil(samples).max(1);
     let r = BufReader::with_capacity(1 << 20, File::open(path).map_err(|e| e.to_string())?);
     let (mut matters, mut members, mut declaration) = (Vec::new(), Vec::new(), None);
+    let (mut votes, mut concerns) = (Vec::new(), Vec::new());
     for (i, line) in r.lines().enumerate() {
         let line = line.map_err(|e| e.to_string())?;
+        // Votes and standing declarations are looked for in every line (votes are rare).
+        if line.contains(r#""kind":"vote""#) || line.contains(r#""scope":"standing""#) {
+            let e = Entry::parse(&line).map_err(|e| format!("line {}: {e:?}", i + 1))?;
+            match &e.data {
+                coi_ledger::Data::Vote(v) => votes.push((
+                    v.matter.clone(),
+                    v.participation.iter().map(|p| p.member).collect(),
+                )),
+                coi_ledger::Data::Declaration(d)
+                    if d.scope == coi_ledger::Scope::Standing
+                        && !concerns.contains(&d.counterparty) =>
+                {
+                    concerns.push(d.counterparty.clone());
+                }
+                _ => {}
+            }
+        }
         if !(i as u64).is_multiple_of(stride) {
             continue;
         }
@@ -1211,10 +1233,14 @@ fn pick_from_ledger(path: &Path, entries: u64) -> Result<Picks, String> {
     }
     let matters_i = thirds(matters.len());
     let members_i = thirds(members.len());
+    let votes_i = thirds(votes.len());
+    concerns.truncate(2);
     Ok(Picks {
         matters: matters_i.into_iter().map(|i| matters[i].clone()).collect(),
         members: members_i.into_iter().map(|i| members[i]).collect(),
         declaration,
+        votes: votes_i.into_iter().map(|i| votes[i].clone()).collect(),
+        concerns,
     })
 }
 
@@ -1543,6 +1569,74 @@ fn bench_queries(
             ),
         );
         row.ratio = Some(lib.as_secs_f64() / value.as_secs_f64().max(1e-9));
+    }
+    bench_register_for(&db, picks, runs, table)
+}
+
+/// `Store::register_for` (what `coi check --matter M` asks the store) as a library call with the
+/// store's opening, for votes in the ledger: their participants, then every member; against the
+/// 100 ms limit of the whole `coi check` process.
+fn bench_register_for(
+    db: &Path,
+    picks: &Picks,
+    runs: usize,
+    table: &mut Table,
+) -> Result<(), String> {
+    if picks.votes.is_empty() {
+        table.add(
+            "queries",
+            "Store::register_for",
+            "skipped",
+            "no vote in the ledger",
+        );
+        return Ok(());
+    }
+    let all_members: Option<&[coi_ledger::MemberId]> = None;
+    for (label, participants) in [("participants", true), ("every member", false)] {
+        let mut times = Vec::new();
+        let mut fed = Vec::new();
+        for (matter, members) in &picks.votes {
+            let members = if participants {
+                Some(members.as_slice())
+            } else {
+                all_members
+            };
+            for _ in 0..runs {
+                let start = Instant::now();
+                let store = coi_ledger::store::Store::open(db).map_err(|e| e.to_string())?;
+                let r = store
+                    .register_for(matter, &picks.concerns, members)
+                    .map_err(|e| e.to_string())?;
+                times.push(start.elapsed());
+                fed.push(
+                    r.members()
+                        .map(|(_, m)| {
+                            m.interests.iter().map(|i| i.versions.len()).sum::<usize>()
+                                + m.nil_returns.len()
+                                + m.reaffirmations.len()
+                        })
+                        .sum::<usize>(),
+                );
+            }
+        }
+        fed.sort_unstable();
+        let value = median(&mut times);
+        table
+            .add(
+                "queries",
+                format!(
+                    "  library: open + Store::register_for(M, {} concerns, {label}) ({} votes x {runs}, median)",
+                    picks.concerns.len(),
+                    picks.votes.len()
+                ),
+                ms(value),
+                format!(
+                    "limit {} for coi check; median {} entries fed",
+                    ms(MAX_QUERY),
+                    fed.get(fed.len() / 2).copied().unwrap_or(0)
+                ),
+            )
+            .ratio_at_most(value.as_secs_f64() / MAX_QUERY.as_secs_f64(), 1.0);
     }
     Ok(())
 }

@@ -608,6 +608,13 @@ pub enum Damage {
     /// hold, or hold as another member's.
     #[error("{0} stored entries name a target the store does not hold")]
     Orphans(u64),
+    /// The declaration an amendment, withdrawal or retraction targets is held without its row
+    /// in the store's derived table of interests.
+    #[error("target {} is held without its interest row; run `coi fsck`", .0.fingerprint())]
+    InterestNotHeld(Hash32),
+    /// A member's stored head time is not a time.
+    #[error("a member's stored head time is not a time")]
+    HeadTime,
     /// The target of an entry being stored, which verified, is not held.
     #[error("target {} of a verified entry is not held", .0.fingerprint())]
     TargetNotHeld(Hash32),

@@ -251,7 +251,9 @@ pub struct MemberRecord {
     pub nil_returns: Vec<NilReturn>,
     /// Reaffirmations, in chain order.
     pub reaffirmations: Vec<Mark>,
-    /// The last entry fed.
+    /// The member's chain head: the last entry fed, unless set with [`Register::set_head`]. A
+    /// register fed part of a chain (as `Store::register_for` feeds one) is not at the head by
+    /// its last entry; the store sets the head it holds.
     pub head: Option<Mark>,
 }
 
@@ -408,6 +410,12 @@ impl Register {
             }
             _ => self.orphans += 1,
         }
+    }
+
+    /// Sets `member`'s chain head (see [`MemberRecord::head`]), giving it a record if it had
+    /// none: for a register fed only some of a chain's entries.
+    pub fn set_head(&mut self, member: MemberId, head: Mark) {
+        self.members.entry(member).or_default().head = Some(head);
     }
 
     /// The members fed, ordered by member id.

@@ -10,6 +10,7 @@ use std::io::{self, BufRead, Read};
 
 use rusqlite::Connection;
 
+use super::register::{Facts, Root};
 use super::{hash, Store};
 use crate::entry::{Entry, EntryId, Scope};
 use crate::error::Result;
@@ -151,7 +152,9 @@ impl Store {
     /// Checks the whole store against its own lines: SQLite's integrity check; every line held,
     /// in order of arrival, verifies as one ledger (spec §5); every entries row names its line's
     /// id, member, seq, kind, time and target; each member's head, key and name are its chain's;
-    /// the matters and live declarations are exactly those the lines make; every fork's two lines
+    /// the matters, live declarations and the register's derived rows (interests and their roots,
+    /// standing counterparties, members' standing nil returns, reaffirmations and profiles,
+    /// determinations) are exactly those the lines make; every fork's two lines
     /// are validly signed entries of the same member and seq.
     pub fn check(&self) -> Result<StoreCheck> {
         let mut c = StoreCheck::default();
@@ -172,6 +175,7 @@ impl Store {
         let mut heads: HashMap<MemberId, Heads> = HashMap::new();
         let mut matters: BTreeSet<(String, EntryId)> = BTreeSet::new();
         let mut live: HashMap<EntryId, (MemberId, bool)> = HashMap::new();
+        let mut want = Derived::default();
         let report = verify_query(
             &self.conn,
             "SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid ORDER BY e.rowid",
@@ -202,6 +206,7 @@ impl Store {
                 if let Some(d) = e.data.declaration() {
                     live.insert(e.id, (e.member, d.scope == Scope::Standing));
                 }
+                want.add(e);
                 Ok(())
             },
         )?;
@@ -385,7 +390,10 @@ impl Store {
                 ));
             }
         }
-        // 5. Forks: both sides validly signed, same member and seq.
+        // 5. The register's derived tables (schema version 3).
+        let held = Derived::held(&self.conn, &mut c)?;
+        want.compare(&held, &mut c);
+        // 6. Forks: both sides validly signed, same member and seq.
         {
             let mut st = self
                 .conn
@@ -407,5 +415,184 @@ impl Store {
             }
         }
         Ok(c)
+    }
+}
+
+/// The register's derived rows (schema version 3), by entry id: what the lines make, or what the
+/// tables hold.
+#[derive(Default)]
+struct Derived {
+    /// (entry, its interest's declaration).
+    interests: BTreeSet<(EntryId, EntryId)>,
+    /// (folded counterparty, standing version).
+    standing: BTreeSet<(String, EntryId)>,
+    /// (member, kind, entry).
+    member_rows: BTreeSet<(MemberId, String, EntryId)>,
+    /// (declaration decided on, determination).
+    determinations: BTreeSet<(EntryId, EntryId)>,
+    /// Each declaration-family entry's root, to find an amendment's, withdrawal's or
+    /// retraction's (the lines come in chain order).
+    roots: HashMap<EntryId, EntryId>,
+}
+
+impl Derived {
+    /// Adds what accepted entry `e` makes.
+    fn add(&mut self, e: &Entry) {
+        let f = Facts::of(e);
+        let root = match f.root {
+            None => None,
+            Some(Root::Own) => Some(e.id),
+            // A target not held is reported by the ledger check.
+            Some(Root::OfTarget(t)) => self.roots.get(&t).copied(),
+        };
+        if let Some(root) = root {
+            self.roots.insert(e.id, root);
+            self.interests.insert((e.id, root));
+        }
+        if let Some(c) = f.standing {
+            self.standing.insert((c, e.id));
+        }
+        if let Some(k) = f.member_kind {
+            self.member_rows.insert((e.member, k.to_string(), e.id));
+        }
+        if let Some(d) = f.decides {
+            self.determinations.insert((d, e.id));
+        }
+    }
+
+    /// What the tables hold; rows that name no entry (or no member) are problems of `c`.
+    fn held(conn: &Connection, c: &mut StoreCheck) -> Result<Derived> {
+        let mut d = Derived::default();
+        let id = |b: Option<Vec<u8>>| b.map(|b| hash(&b)).transpose();
+        {
+            let mut st = conn.prepare(
+                "SELECT i.entry, e.id, r.id FROM interests i LEFT JOIN entries e ON e.rowid = i.entry
+                 LEFT JOIN entries r ON r.rowid = i.root",
+            )?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                match (id(r.get(1)?)?, id(r.get(2)?)?) {
+                    (Some(e), Some(root)) => {
+                        d.interests.insert((e, root));
+                    }
+                    _ => c.problem(format!(
+                        "interests row of entry row {} names no entry or no root",
+                        r.get::<_, i64>(0)?
+                    )),
+                }
+            }
+        }
+        {
+            let mut st = conn.prepare(
+                "SELECT s.counterparty, s.entry, e.id FROM standing s LEFT JOIN entries e ON e.rowid = s.entry",
+            )?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                match id(r.get(2)?)? {
+                    Some(e) => {
+                        d.standing.insert((r.get(0)?, e));
+                    }
+                    None => c.problem(format!(
+                        "standing row of entry row {} names no entry",
+                        r.get::<_, i64>(1)?
+                    )),
+                }
+            }
+        }
+        {
+            let mut st = conn.prepare(
+                "SELECT x.entry, m.member, x.kind, e.id FROM member_rows x LEFT JOIN members m ON m.no = x.member
+                 LEFT JOIN entries e ON e.rowid = x.entry",
+            )?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                match (id(r.get(1)?)?, id(r.get(3)?)?) {
+                    (Some(m), Some(e)) => {
+                        d.member_rows.insert((m, r.get(2)?, e));
+                    }
+                    _ => c.problem(format!(
+                        "member_rows row of entry row {} names no entry or no member",
+                        r.get::<_, i64>(0)?
+                    )),
+                }
+            }
+        }
+        {
+            let mut st = conn.prepare(
+                "SELECT d.declaration, d.entry, e.id FROM determinations d LEFT JOIN entries e ON e.rowid = d.entry",
+            )?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                match (id(r.get(0)?)?, id(r.get(2)?)?) {
+                    (Some(decl), Some(e)) => {
+                        d.determinations.insert((decl, e));
+                    }
+                    _ => c.problem(format!(
+                        "determinations row of entry row {} names no entry",
+                        r.get::<_, i64>(1)?
+                    )),
+                }
+            }
+        }
+        Ok(d)
+    }
+
+    /// Reports every row one of `self` (the lines) and `held` (the tables) has and the other
+    /// has not.
+    fn compare(&self, held: &Derived, c: &mut StoreCheck) {
+        for (e, root) in self.interests.difference(&held.interests) {
+            c.problem(format!(
+                "entry {} of interest {} is missing from the interests table (or has another root there)",
+                e.fingerprint(),
+                root.fingerprint()
+            ));
+        }
+        for (e, root) in held.interests.difference(&self.interests) {
+            c.problem(format!(
+                "the interests table puts entry {} in interest {}, which its chain does not",
+                e.fingerprint(),
+                root.fingerprint()
+            ));
+        }
+        for (cp, e) in self.standing.difference(&held.standing) {
+            c.problem(format!(
+                "standing version {} (counterparty {cp:?}) is missing from the standing table",
+                e.fingerprint()
+            ));
+        }
+        for (cp, e) in held.standing.difference(&self.standing) {
+            c.problem(format!(
+                "the standing table lists entry {} with counterparty {cp:?}, which its line does not say",
+                e.fingerprint()
+            ));
+        }
+        for (m, k, e) in self.member_rows.difference(&held.member_rows) {
+            c.problem(format!(
+                "{k} {} of member {} is missing from the member_rows table",
+                e.fingerprint(),
+                m.fingerprint()
+            ));
+        }
+        for (m, k, e) in held.member_rows.difference(&self.member_rows) {
+            c.problem(format!(
+                "the member_rows table lists entry {} as a {k} of member {}, which its line does not say",
+                e.fingerprint(),
+                m.fingerprint()
+            ));
+        }
+        for (d, e) in self.determinations.difference(&held.determinations) {
+            c.problem(format!(
+                "determination {} on {} is missing from the determinations table",
+                e.fingerprint(),
+                d.fingerprint()
+            ));
+        }
+        for (d, e) in held.determinations.difference(&self.determinations) {
+            c.problem(format!(
+                "the determinations table lists entry {} as deciding on {}, which its line does not say",
+                e.fingerprint(),
+                d.fingerprint()
+            ));
+        }
     }
 }

@@ -10,6 +10,7 @@ use rusqlite::{
 };
 use serde::Serialize;
 
+use super::register::Derived;
 use super::{enter_wal, hash, head_after, member_no, parse_stored, write_head, ForkRecord, Store};
 use crate::chain::{ChainVerifier, Report};
 use crate::entry::{Data, Entry, EntryId, Scope, Timestamp};
@@ -593,6 +594,7 @@ pub(super) struct Rows<'c> {
     unlive: CachedStatement<'c>,
     live: CachedStatement<'c>,
     rowid_of: CachedStatement<'c>,
+    derived: Derived<'c>,
 }
 
 impl<'c> Rows<'c> {
@@ -607,6 +609,7 @@ impl<'c> Rows<'c> {
             live: conn
                 .prepare_cached("INSERT INTO live (member, entry, standing) VALUES (?1, ?2, ?3)")?,
             rowid_of: conn.prepare_cached(ENTRY_ROWID)?,
+            derived: Derived::new(conn)?,
         })
     }
 
@@ -652,13 +655,13 @@ impl<'c> Rows<'c> {
                 b.live.insert(e.id, rowid);
             }
         }
-        Ok(())
+        self.derived.insert(e, rowid, no, target)
     }
 }
 
-/// Bulk mode of a large import: the secondary indexes of entries, matters and live are dropped, rows
-/// are appended without index upkeep, and the indexes are rebuilt (sorted, in one pass each) before
-/// the commit. All in the import's transaction: a failed import rolls the drop back too. Lookups the
+/// Bulk mode of a large import: the secondary indexes of entries, matters, live and interests are
+/// dropped, rows are appended without index upkeep, and the indexes are rebuilt (sorted, in one
+/// pass each) before the commit. All in the import's transaction: a failed import rolls the drop back too. Lookups the
 /// import still needs go through the maps below instead of the dropped indexes.
 pub(super) struct Bulk {
     /// The dropped indexes' `CREATE INDEX` statements, as the schema holds them.
@@ -692,7 +695,7 @@ impl Bulk {
         let named: Vec<(String, String)> = tx
             .prepare(
                 "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL
-                 AND tbl_name IN ('entries', 'matters', 'live') ORDER BY name",
+                 AND tbl_name IN ('entries', 'matters', 'live', 'interests') ORDER BY name",
             )?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;

@@ -7,8 +7,9 @@
 //! power loss.
 //!
 //! This file opens the store, migrates it and appends; `import` merges ledger files (with bulk
-//! mode for large ones) and `query` reads: entries and members by id or prefix, chains, live
-//! declarations, forks, exports and checks.
+//! mode for large ones), `query` reads: entries and members by id or prefix, chains, live
+//! declarations, forks, exports and checks; `register` keeps the derived tables of schema
+//! version 3 and reads one matter's register through them.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -29,16 +30,18 @@ mod check;
 mod import;
 mod meeting;
 mod query;
+mod register;
 
 pub use check::{StoreCheck, MAX_CHECK_PROBLEMS};
 use import::Rows;
 pub use import::{ImportReport, Stale, BULK_JOURNAL_BYTES, BULK_MIN, MAX_FORK_LINES};
 
 /// The newest store schema this build knows (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
-const MIGRATIONS: [&str; 2] = [
+pub const SCHEMA_VERSION: i64 = 3;
+const MIGRATIONS: [&str; 3] = [
     include_str!("../../schema/store-001.sql"),
     include_str!("../../schema/store-002.sql"),
+    include_str!("../../schema/store-003.sql"),
 ];
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -486,6 +489,10 @@ impl Store {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(sql)?;
+            if i + 1 == 3 {
+                // Version 3's tables are derived from the lines a version 2 store holds.
+                register::rebuild(&tx)?;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         }
         tx.commit()?;

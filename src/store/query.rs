@@ -87,7 +87,7 @@ impl Store {
     /// same text (tests).
     #[doc(hidden)]
     pub fn dump(&self) -> Result<String> {
-        const QUERIES: [&str; 9] = [
+        const QUERIES: [&str; 13] = [
             "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name",
             "PRAGMA journal_mode",
             "SELECT (SELECT count(*) FROM members), (SELECT count(*) FROM entries), (SELECT count(*) FROM lines),
@@ -101,6 +101,12 @@ impl Store {
              JOIN members m ON m.no = l.member ORDER BY 1",
             "SELECT * FROM forks ORDER BY member, seq, other_id",
             "SELECT value FROM meta WHERE key = 'identity'",
+            "SELECT e.id, r.id FROM interests i JOIN entries e ON e.rowid = i.entry
+             JOIN entries r ON r.rowid = i.root ORDER BY 1",
+            "SELECT s.counterparty, e.id FROM standing s JOIN entries e ON e.rowid = s.entry ORDER BY 1, 2",
+            "SELECT m.member, x.kind, e.id FROM member_rows x JOIN members m ON m.no = x.member
+             JOIN entries e ON e.rowid = x.entry ORDER BY 1, 2, 3",
+            "SELECT d.declaration, e.id FROM determinations d JOIN entries e ON e.rowid = d.entry ORDER BY 1, 2",
         ];
         let mut out = String::new();
         for sql in QUERIES {
@@ -344,35 +350,19 @@ impl Store {
         member: Option<&MemberId>,
         matter: Option<&crate::entry::Matter>,
     ) -> Result<Vec<Current>> {
+        if let Some(m) = matter {
+            return self.conflicts_on(member, m);
+        }
         let register = self.register(member)?;
         let point = crate::register::Point::at_time(crate::entry::Timestamp::now());
-        let mut out = Vec::new();
-        for st in register.standing(&point, matter) {
-            for (interest, state) in &st.interests {
-                if !state.is_current() {
-                    continue;
-                }
-                let v = state.version();
-                let replaces = interest.earlier(v).map(|x| x.mark.id).collect();
-                out.push(Current {
-                    entry: self.find(&v.mark.id.to_hex())?.entry,
-                    replaces,
-                });
-            }
-            for nil in &st.nil_returns {
-                out.push(Current {
-                    entry: self.find(&nil.mark.id.to_hex())?.entry,
-                    replaces: Vec::new(),
-                });
-            }
-        }
-        out.sort_by_key(|c| (c.entry.member, c.entry.seq));
-        Ok(out)
+        super::register::current_at(&register, &point, None, |id| {
+            Ok(self.find(&id.to_hex())?.entry)
+        })
     }
 
     /// The register (spec §6) of `member`, or of every member: every declaration with its
     /// versions and end, nil returns, reaffirmations and profiles, folded from the entries held,
-    /// read one at a time in chain order.
+    /// read one at a time in chain order. Each member's head is the chain head the store holds.
     pub fn register(&self, member: Option<&MemberId>) -> Result<crate::register::Register> {
         let no = match member {
             Some(m) => match member_no(&self.conn, m)? {
@@ -397,6 +387,11 @@ impl Store {
         if register.orphans() > 0 {
             return Err(Error::Corrupt(Damage::Orphans(register.orphans())));
         }
+        super::register::set_heads(
+            &self.conn,
+            &mut register,
+            no.as_ref().map(std::slice::from_ref),
+        )?;
         Ok(register)
     }
 
