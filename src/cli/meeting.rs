@@ -713,11 +713,8 @@ impl Source {
         };
         match self {
             Source::Store(store) => {
-                let records = store.check_records(matter)?;
-                let chains = store.known_chains(&records)?;
-                let members: Vec<MemberId> = chains.heads.keys().copied().collect();
-                let register = store.register(None)?;
-                run(&register, &records, &chains, &members)
+                let i = store.check_input(matter)?;
+                run(&i.register, &i.records, &i.chains, &i.members)
             }
             Source::Files(g) => {
                 let records = g.records().for_matter(matter);

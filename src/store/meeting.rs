@@ -14,6 +14,18 @@ use crate::keys::MemberId;
 /// Entries that name a matter, of one kind, in store order.
 const QUERY_NAMING: &str = "SELECT t.line FROM matters x JOIN entries e ON e.rowid = x.entry
      JOIN lines t ON t.rowid = e.rowid WHERE x.matter = ?1 AND e.kind = ?2 ORDER BY e.rowid";
+
+/// What `coi check` judges a matter from, as the store holds it ([`Store::check_input`]).
+pub struct CheckInput {
+    /// The register of the members concerned, with the interests touching the matter.
+    pub register: crate::register::Register,
+    /// Votes, agendas and determinations.
+    pub records: Records,
+    /// The chains as held.
+    pub chains: KnownChains,
+    /// The members judged when no vote is recorded (every member held).
+    pub members: Vec<MemberId>,
+}
 /// Every entry of one kind, in store order.
 const QUERY_KIND: &str = "SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid
      WHERE e.kind = ?1 ORDER BY e.rowid";
@@ -44,11 +56,23 @@ impl Store {
         self.lines(QUERY_KIND, ["agenda"])
     }
 
-    /// What `coi check` selects from for `matter`: the votes on it, the agendas that list it or
-    /// that those votes name, and the determinations held.
-    pub fn check_records(&self, matter: &Matter) -> Result<Records> {
-        let votes = self.naming(matter, "vote")?;
-        let mut agendas = self.naming(matter, "agenda")?;
+    /// What `coi check` judges `matter` from, read through the derived tables (so that it does
+    /// not grow with the store): the votes on it, the agendas that list it or that those votes
+    /// name, a register of the members concerned (every member when no vote is recorded) with
+    /// the interests that touch it (specific ones, and standing ones whose counterparty an
+    /// agenda item concerns), the determinations about those interests, and the chains as held.
+    pub fn check_input(&self, matter: &Matter) -> Result<CheckInput> {
+        let named = self.entries_naming(matter)?;
+        let votes: Vec<Entry> = named
+            .iter()
+            .filter(|e| matches!(&e.data, Data::Vote(v) if &v.matter == matter))
+            .cloned()
+            .collect();
+        let mut agendas: Vec<Entry> = named
+            .iter()
+            .filter(|e| matches!(&e.data, Data::Agenda(_)))
+            .cloned()
+            .collect();
         for v in &votes {
             if let Data::Vote(vote) = &v.data {
                 if let Some(id) = vote.agenda {
@@ -60,11 +84,63 @@ impl Store {
                 }
             }
         }
-        let determinations = self.lines(QUERY_KIND, ["determination"])?;
-        Ok(Records {
+        let mut concerns: Vec<String> = agendas
+            .iter()
+            .filter_map(|e| match &e.data {
+                Data::Agenda(a) => a.item(matter),
+                _ => None,
+            })
+            .flat_map(|i| i.concerns.iter().flatten().cloned())
+            .collect();
+        concerns.sort();
+        concerns.dedup();
+        let mut records = Records {
             votes,
             agendas,
-            determinations,
+            determinations: Vec::new(),
+        };
+        let chains = self.known_chains(&records)?;
+        let members: Vec<MemberId> = if records.votes.is_empty() {
+            chains.heads.keys().copied().collect()
+        } else {
+            let mut m: Vec<MemberId> = records
+                .votes
+                .iter()
+                .filter_map(|e| match &e.data {
+                    Data::Vote(v) => Some(
+                        v.participation
+                            .iter()
+                            .map(|p| p.member)
+                            .chain(v.heads.iter().map(|h| h.member))
+                            .collect::<Vec<_>>(),
+                    ),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            m.sort();
+            m.dedup();
+            m
+        };
+        let register = self.register_for(matter, &concerns, Some(&members))?;
+        let ids: Vec<EntryId> = register
+            .members()
+            .flat_map(|(_, r)| r.interests.iter())
+            .flat_map(|i| i.versions.iter().map(|v| v.mark.id))
+            .collect();
+        records.determinations = self.determinations_of(&ids)?;
+        for e in named {
+            if matches!(&e.data, Data::Determination(_))
+                && !records.determinations.iter().any(|d| d.id == e.id)
+            {
+                records.determinations.push(e);
+            }
+        }
+        Ok(CheckInput {
+            register,
+            records,
+            chains,
+            members,
         })
     }
 

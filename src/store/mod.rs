@@ -35,6 +35,7 @@ mod register;
 pub use check::{StoreCheck, MAX_CHECK_PROBLEMS};
 use import::Rows;
 pub use import::{ImportReport, Stale, BULK_JOURNAL_BYTES, BULK_MIN, MAX_FORK_LINES};
+pub use meeting::CheckInput;
 
 /// The newest store schema this build knows (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 3;
