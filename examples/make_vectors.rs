@@ -1,7 +1,7 @@
 //! Writes the test vectors of `schema/ledger-v1.md` §11 into a directory.
 //!
 //! ```text
-//! cargo run --example make_vectors -- schema/vectors
+//! cargo run --example make_vectors -- schema/vectors   # and schema/vectors/check
 //! ```
 //!
 //! The output is deterministic: running it again writes byte-identical files, and
@@ -34,14 +34,27 @@ fn main() -> ExitCode {
 }
 
 fn write(dir: &std::path::Path) -> std::io::Result<usize> {
+    let n = write_files(dir, vectors_gen::files(), &["ledger", "expect"])?;
+    let check = dir.join("check");
+    Ok(n + write_files(
+        &check,
+        vectors_gen::check_files(),
+        &["ledger", "expect", "check"],
+    )?)
+}
+
+fn write_files(
+    dir: &std::path::Path,
+    files: Vec<(String, Vec<u8>)>,
+    extensions: &[&str],
+) -> std::io::Result<usize> {
     std::fs::create_dir_all(dir)?;
-    let files = vectors_gen::files();
     let names: HashSet<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let stale = path
             .extension()
-            .is_some_and(|x| x == "ledger" || x == "expect")
+            .is_some_and(|x| extensions.iter().any(|e| x == *e))
             && path
                 .file_name()
                 .and_then(|n| n.to_str())

@@ -90,13 +90,15 @@ pub fn files() -> Vec<(String, Vec<u8>)> {
     out
 }
 
-const SEEDS: [(&str, u8); 6] = [
+const SEEDS: [(&str, u8); 8] = [
     ("alice", 0xa1),
     ("alice-2", 0xa2),
     ("bob", 0xb0),
     ("carol", 0xc0),
     ("dave", 0xd0),
     ("mallory", 0xee),
+    ("chair", 0x5e),
+    ("eve", 0xe5),
 ];
 
 /// The test keys: each seed is one byte repeated 32 times.
@@ -107,6 +109,8 @@ struct Keys {
     carol: SecretKey,
     dave: SecretKey,
     mallory: SecretKey,
+    chair: SecretKey,
+    eve: SecretKey,
 }
 
 impl Keys {
@@ -119,6 +123,8 @@ impl Keys {
             carol: k(3),
             dave: k(4),
             mallory: k(5),
+            chair: k(6),
+            eve: k(7),
         }
     }
 
@@ -2553,5 +2559,531 @@ fn answer_cases(k: &Keys) -> Vec<Case> {
             valid(),
         );
     }
+    out
+}
+
+// ---- Check vectors (spec §8.5): files of a meeting, what to check, the findings expected.
+
+/// One check case: the files given to `coi check --ledger`, its `.check` text (what to judge)
+/// and its `.expect` text.
+pub struct CheckCase {
+    /// The case's name.
+    pub name: &'static str,
+    /// The files, in order.
+    pub files: Vec<Vec<u8>>,
+    /// The `.check` text.
+    pub check: String,
+    /// The `.expect` text.
+    pub expect: String,
+}
+
+/// Every file of `schema/vectors/check/`, by file name, in a fixed order.
+pub fn check_files() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for case in check_cases(&Keys::new()) {
+        for (i, f) in case.files.into_iter().enumerate() {
+            out.push((format!("{}.{}.ledger", case.name, i + 1), f));
+        }
+        out.push((format!("{}.check", case.name), case.check.into_bytes()));
+        out.push((format!("{}.expect", case.name), case.expect.into_bytes()));
+    }
+    out
+}
+
+const ITEM1: &str = "board-2026-12/item-1";
+const ITEM2: &str = "board-2026-12/item-2";
+
+/// How a meeting case departs from the plain one.
+#[derive(Default, Clone, Copy)]
+struct Twist {
+    /// Eve declares on item 2 after the vote.
+    late: bool,
+    /// Bob, who proposed to recuse, votes yes.
+    bob_yes: bool,
+    /// Ada, who proposed to abstain, votes yes.
+    ada_yes: bool,
+    /// Bob's published chain stops before the head the vote committed to.
+    rollback: bool,
+    /// Bob's published chain has another entry at the committed head.
+    fork: bool,
+    /// The vote lists no head of Dave.
+    no_head_dave: bool,
+    /// Dave's chain is not among the files.
+    no_chain_dave: bool,
+    /// The vote is a year and more after the declarations; Ada reaffirmed shortly before it,
+    /// Dave's standing nil return is as old as it is.
+    stale: bool,
+    /// The chair determines a waiver on Bob's declaration before the vote (and Bob votes yes).
+    waiver: bool,
+    /// Carol declares a conflict on item 2, then says she has none.
+    contradiction: bool,
+    /// Ada's standing declaration is with a counterparty the item does not concern.
+    other_counterparty: bool,
+    /// The vote names an agenda entry the files do not hold.
+    missing_agenda: bool,
+    /// The vote is recorded in two entries, the second continuing the first.
+    continued: bool,
+    /// ...and the continuation disagrees with the first entry (another `held`).
+    bad_continuation: bool,
+    /// No vote is recorded: the register as it stands.
+    no_vote: bool,
+    /// The chair records a determination on item 2 naming Dave's profile.
+    bad_determination: bool,
+}
+
+/// The meeting: the chair's agenda (item 2 concerns `acme corp`); Ada's standing declaration with
+/// Acme Corp (abstain), Bob's on item 2 (recuse), Carol's no-conflict on item 2, Dave silent
+/// (with a standing nil return when `stale`), Eve silent; the vote with Ada abstaining and Bob
+/// recused. Files: the chair's chain, then every member's.
+fn meeting(k: &Keys, tw: Twist) -> (Vec<Vec<u8>>, String) {
+    let far = if tw.stale { 60_000 } else { 0 };
+    let mut chair = Chain::new(&k.chair);
+    let mut chair_lines = vec![chair.push(0, profile("Chair")).line];
+    let agenda = chair.push(
+        1,
+        Data::Agenda(Agenda {
+            items: vec![
+                AgendaItem {
+                    concerns: None,
+                    matter: Matter::parse(ITEM1).expect("a vector's matter is valid"),
+                    title: Some("Minutes of the last meeting".into()),
+                },
+                AgendaItem {
+                    concerns: Some(vec!["acme corp".into()]),
+                    matter: Matter::parse(ITEM2).expect("a vector's matter is valid"),
+                    title: Some("Network contract".into()),
+                },
+            ],
+            meeting: Matter::parse("board-2026-12").expect("a vector's matter is valid"),
+            scheduled: None,
+            title: Some("Board, December 2026".into()),
+        }),
+    );
+    chair_lines.push(agenda.line.clone());
+    let mut member_lines: Vec<String> = Vec::new();
+    let mut heads = Vec::new();
+
+    let mut ada = Chain::new(&k.alice);
+    member_lines.push(ada.push(0, profile("Ada")).line);
+    let mut standing = declaration(
+        if tw.other_counterparty {
+            "Globex"
+        } else {
+            "Acme Corp"
+        },
+        Scope::Standing,
+        &[],
+    );
+    standing.mitigation = Mitigation::Abstain;
+    member_lines.push(ada.push(2, Data::Declaration(standing)).line);
+    if tw.stale {
+        member_lines.push(ada.push(far - 10, Data::Reaffirm(Reaffirm::default())).line);
+    }
+    heads.push(ada.head());
+
+    let mut bob = Chain::new(&k.bob);
+    let bob1 = bob.push(0, profile("Bob"));
+    member_lines.push(bob1.line.clone());
+    let mut on_item = declaration("Acme Corp", Scope::Specific, &[ITEM2]);
+    on_item.mitigation = Mitigation::Recuse;
+    let bob_decl = bob.push(2, Data::Declaration(on_item));
+    let bob_head = bob.head();
+    heads.push(bob_head.clone());
+    if tw.fork {
+        let other = bob.at(2, bob1.id).push(
+            2,
+            Data::NoConflict(NoConflict {
+                matters: matters(&[ITEM2]),
+                scope: Scope::Specific,
+            }),
+        );
+        member_lines.push(other.line);
+    } else if !tw.rollback {
+        member_lines.push(bob_decl.line.clone());
+    }
+
+    let mut carol = Chain::new(&k.carol);
+    member_lines.push(carol.push(0, profile("Carol")).line);
+    if tw.contradiction {
+        let mut d = declaration("Acme Corp", Scope::Specific, &[ITEM2]);
+        d.mitigation = Mitigation::DiscloseOnly;
+        member_lines.push(carol.push(2, Data::Declaration(d)).line);
+    }
+    member_lines.push(
+        carol
+            .push(
+                2,
+                Data::NoConflict(NoConflict {
+                    matters: matters(&[ITEM2]),
+                    scope: Scope::Specific,
+                }),
+            )
+            .line,
+    );
+    heads.push(carol.head());
+
+    let mut dave = Chain::new(&k.dave);
+    let dave1 = dave.push(0, profile("Dave"));
+    let mut dave_lines = vec![dave1.line.clone()];
+    if tw.stale {
+        dave_lines.push(
+            dave.push(
+                1,
+                Data::NoConflict(NoConflict {
+                    matters: None,
+                    scope: Scope::Standing,
+                }),
+            )
+            .line,
+        );
+    }
+    if !tw.no_chain_dave {
+        member_lines.extend(dave_lines);
+    }
+    if !tw.no_head_dave {
+        heads.push(dave.head());
+    }
+
+    let mut eve = Chain::new(&k.eve);
+    member_lines.push(eve.push(0, profile("Eve")).line);
+    heads.push(eve.head());
+
+    if tw.waiver {
+        chair_lines.push(
+            chair
+                .push(
+                    3,
+                    Data::Determination(Determination {
+                        declaration: bob_decl.id,
+                        matter: Matter::parse(ITEM2).ok(),
+                        member: bob.member,
+                        note: Some("The contract is the member's employer's competitor's".into()),
+                        outcome: Outcome::Waiver,
+                    }),
+                )
+                .line,
+        );
+    }
+    if tw.bad_determination {
+        chair_lines.push(
+            chair
+                .push(
+                    3,
+                    Data::Determination(Determination {
+                        declaration: dave1.id,
+                        matter: Matter::parse(ITEM2).ok(),
+                        member: dave.member,
+                        note: None,
+                        outcome: Outcome::Recuse,
+                    }),
+                )
+                .line,
+        );
+    }
+    let ballot = |key: &SecretKey, vote: Ballot| Participation {
+        member: key.public().member_id(),
+        presence: Presence::Present,
+        vote: Some(vote),
+    };
+    let mut participation = vec![
+        ballot(
+            &k.alice,
+            if tw.ada_yes {
+                Ballot::Yes
+            } else {
+                Ballot::Abstain
+            },
+        ),
+        ballot(
+            &k.bob,
+            if tw.bob_yes || tw.waiver {
+                Ballot::Yes
+            } else {
+                Ballot::Recused
+            },
+        ),
+        ballot(&k.carol, Ballot::Yes),
+        ballot(&k.dave, Ballot::Yes),
+        ballot(&k.eve, Ballot::No),
+    ];
+    participation.sort_by_key(|p| p.member);
+    heads.sort_by_key(|h| h.member);
+    let vote = |participation: Vec<Participation>, heads: Vec<Head>, continues, held| Vote {
+        agenda: Some(if tw.missing_agenda {
+            Hash32::from_bytes([0x77; 32])
+        } else {
+            agenda.id
+        }),
+        checkpoint: None,
+        continues,
+        heads,
+        held: t(held),
+        matter: Matter::parse(ITEM2).expect("a vector's matter is valid"),
+        motion: Some("Award the network contract to Acme Corp".into()),
+        participation,
+        result: Some(VoteResult::Carried),
+    };
+    if !tw.no_vote {
+        if tw.continued || tw.bad_continuation {
+            let second: Vec<Participation> = participation.split_off(3);
+            let members: Vec<MemberId> = second.iter().map(|p| p.member).collect();
+            let (h2, h1): (Vec<Head>, Vec<Head>) =
+                heads.into_iter().partition(|h| members.contains(&h.member));
+            let first = chair.push(far + 4, Data::Vote(vote(participation, h1, None, far + 3)));
+            chair_lines.push(first.line.clone());
+            let held = if tw.bad_continuation {
+                far + 2
+            } else {
+                far + 3
+            };
+            chair_lines.push(
+                chair
+                    .push(far + 4, Data::Vote(vote(second, h2, Some(first.id), held)))
+                    .line,
+            );
+        } else {
+            chair_lines.push(
+                chair
+                    .push(
+                        far + 4,
+                        Data::Vote(vote(participation, heads, None, far + 3)),
+                    )
+                    .line,
+            );
+        }
+    }
+    if tw.late {
+        member_lines.push(
+            eve.push(
+                5,
+                Data::Declaration(declaration("Acme Corp", Scope::Specific, &[ITEM2])),
+            )
+            .line,
+        );
+    }
+    let now = t(far + 3);
+    let check = format!("matter {ITEM2}\nnow {}\n", now.as_str());
+    let a: Vec<&str> = chair_lines.iter().map(String::as_str).collect();
+    let b: Vec<&str> = member_lines.iter().map(String::as_str).collect();
+    (vec![ledger(&a), ledger(&b)], check)
+}
+
+fn check_cases(k: &Keys) -> Vec<CheckCase> {
+    let m = |key: &SecretKey| key.public().member_id().to_hex();
+    let (ada, bob, carol, dave, eve, chair) = (
+        m(&k.alice),
+        m(&k.bob),
+        m(&k.carol),
+        m(&k.dave),
+        m(&k.eve),
+        m(&k.chair),
+    );
+    // The statuses of the plain meeting.
+    let plain = |over: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = [
+            (ada.clone(), "conflict"),
+            (bob.clone(), "conflict"),
+            (carol.clone(), "no-conflict"),
+            (dave.clone(), "silent"),
+            (eve.clone(), "silent"),
+        ]
+        .into_iter()
+        .map(|(a, b)| {
+            let s = over
+                .iter()
+                .find(|(who, _)| *who == a)
+                .map_or(b, |(_, s)| *s);
+            (a, s.to_string())
+        })
+        .collect();
+        v.sort();
+        v
+    };
+    let expect = |vote: bool, statuses: Vec<(String, String)>, findings: &[(&str, &str)]| {
+        let mut out = String::new();
+        out.push_str(if vote {
+            "judgement vote\n"
+        } else {
+            "judgement none\n"
+        });
+        for (who, status) in statuses {
+            out.push_str(&format!("participant {who} {status}\n"));
+        }
+        let mut f: Vec<(String, String)> = findings
+            .iter()
+            .map(|(c, w)| (w.to_string(), c.to_string()))
+            .collect();
+        f.sort();
+        for (who, class) in f {
+            out.push_str(&format!("finding {class} {who}\n"));
+        }
+        out
+    };
+    let mut out = Vec::new();
+    let mut add = |name: &'static str, tw: Twist, expect: String| {
+        let (files, check) = meeting(k, tw);
+        out.push(CheckCase {
+            name,
+            files,
+            check,
+            expect,
+        });
+    };
+    add(
+        "check-valid-meeting",
+        Twist::default(),
+        expect(true, plain(&[]), &[]),
+    );
+    add(
+        "check-late",
+        Twist {
+            late: true,
+            ..Twist::default()
+        },
+        expect(true, plain(&[(&eve, "late")]), &[("late", &eve)]),
+    );
+    add(
+        "check-voted-despite-recuse",
+        Twist {
+            bob_yes: true,
+            ..Twist::default()
+        },
+        expect(true, plain(&[]), &[("voted-despite-recuse", &bob)]),
+    );
+    add(
+        "check-voted-despite-abstain",
+        Twist {
+            ada_yes: true,
+            ..Twist::default()
+        },
+        expect(true, plain(&[]), &[("voted-despite-abstain", &ada)]),
+    );
+    add(
+        "check-rollback",
+        Twist {
+            rollback: true,
+            ..Twist::default()
+        },
+        expect(true, plain(&[(&bob, "silent")]), &[("rollback", &bob)]),
+    );
+    add(
+        "check-fork",
+        Twist {
+            fork: true,
+            ..Twist::default()
+        },
+        expect(true, plain(&[(&bob, "no-conflict")]), &[("fork", &bob)]),
+    );
+    add(
+        "check-no-head",
+        Twist {
+            no_head_dave: true,
+            ..Twist::default()
+        },
+        expect(true, plain(&[]), &[("no-head", &dave)]),
+    );
+    add(
+        "check-missing-chain",
+        Twist {
+            no_chain_dave: true,
+            ..Twist::default()
+        },
+        expect(true, plain(&[]), &[("missing-chain", &dave)]),
+    );
+    add(
+        "check-stale-nil-return",
+        Twist {
+            stale: true,
+            ..Twist::default()
+        },
+        expect(true, plain(&[(&dave, "nil-return")]), &[("stale", &dave)]),
+    );
+    add(
+        "check-waiver-allows-the-vote",
+        Twist {
+            waiver: true,
+            ..Twist::default()
+        },
+        expect(true, plain(&[]), &[]),
+    );
+    add(
+        "check-contradiction",
+        Twist {
+            contradiction: true,
+            ..Twist::default()
+        },
+        expect(
+            true,
+            plain(&[(&carol, "conflict")]),
+            &[("contradiction", &carol)],
+        ),
+    );
+    add(
+        "check-standing-not-concerned",
+        Twist {
+            other_counterparty: true,
+            ..Twist::default()
+        },
+        expect(true, plain(&[(&ada, "silent")]), &[]),
+    );
+    add(
+        "check-missing-agenda",
+        Twist {
+            missing_agenda: true,
+            ..Twist::default()
+        },
+        expect(true, plain(&[(&ada, "silent")]), &[("missing-agenda", "-")]),
+    );
+    add(
+        "check-continuation",
+        Twist {
+            continued: true,
+            ..Twist::default()
+        },
+        expect(true, plain(&[]), &[]),
+    );
+    {
+        // The continuation's participants are not counted, so they are not judged.
+        let mut statuses = plain(&[]);
+        let mut ps = vec![
+            ada.clone(),
+            bob.clone(),
+            carol.clone(),
+            dave.clone(),
+            eve.clone(),
+        ];
+        ps.sort();
+        let kept: Vec<String> = ps.into_iter().take(3).collect();
+        statuses.retain(|(w, _)| kept.contains(w));
+        add(
+            "check-bad-continuation",
+            Twist {
+                bad_continuation: true,
+                ..Twist::default()
+            },
+            expect(true, statuses, &[("bad-continuation", "-")]),
+        );
+    }
+    {
+        let mut statuses = plain(&[]);
+        statuses.push((chair.clone(), "silent".into()));
+        statuses.sort();
+        add(
+            "check-no-vote",
+            Twist {
+                no_vote: true,
+                ..Twist::default()
+            },
+            expect(false, statuses, &[]),
+        );
+    }
+    add(
+        "check-bad-determination",
+        Twist {
+            bad_determination: true,
+            ..Twist::default()
+        },
+        expect(true, plain(&[]), &[("bad-determination", &dave)]),
+    );
     out
 }
