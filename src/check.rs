@@ -233,6 +233,12 @@ pub struct Judgement {
     pub recorder: Option<MemberId>,
     /// When it was held (the judgement's time without a vote).
     pub at: Timestamp,
+    /// The motion, as recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub motion: Option<String>,
+    /// The result, as recorded.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt")]
+    pub result: Option<crate::entry::VoteResult>,
     /// The agenda entry relied on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agenda: Option<EntryId>,
@@ -484,6 +490,8 @@ pub fn judge(input: &Input<'_>) -> Judgement {
         vote: vote_entry.map(|e| e.id),
         recorder: vote_entry.map(|e| e.member),
         at,
+        motion: vote.and_then(|v| v.motion.clone()),
+        result: vote.and_then(|v| v.result),
         agenda: vote
             .and_then(|v| v.agenda)
             .or_else(|| input.agenda.as_ref().map(|(e, _)| e.id)),

@@ -145,6 +145,9 @@ pub(super) struct CheckArgs {
     /// vote on the matter; with none, the register as it stands].
     #[arg(long, value_name = "ID")]
     vote: Option<String>,
+    /// Judge a matter that nothing held names (otherwise refused as a likely typo, exit 1).
+    #[arg(long)]
+    allow_unknown: bool,
     #[command(flatten)]
     source: SourceArgs,
 }
@@ -607,9 +610,11 @@ enum Source {
 }
 
 impl Source {
-    fn open(home: impl FnOnce() -> Result<Home>, s: &SourceArgs) -> Result<Source> {
+    /// The store, or the files gathered; `None` (reported on standard error) when the files
+    /// do not verify.
+    fn open(home: impl FnOnce() -> Result<Home>, s: &SourceArgs) -> Result<Option<Source>> {
         if s.ledger.is_empty() {
-            return Ok(Source::Store(home()?.open_store_read()?));
+            return Ok(Some(Source::Store(home()?.open_store_read()?)));
         }
         let mut names = Vec::new();
         let mut readers: Vec<Box<dyn io::BufRead>> = Vec::new();
@@ -660,11 +665,12 @@ impl Source {
             for p in &problems {
                 eprintln!("coi: {}", coi_ledger::display::sanitize(p));
             }
-            return Err(Error::Invalid(format!(
-                "the files do not verify ({count} problem(s), the first shown above): check judges only files that verify; run `coi verify` on them"
-            )));
+            eprintln!(
+                "coi: the files do not verify ({count} problem(s), the first shown above): check judges only files that verify; run `coi verify` on them"
+            );
+            return Ok(None);
         }
-        Ok(Source::Files(Box::new(gather)))
+        Ok(Some(Source::Files(Box::new(gather))))
     }
 
     /// Resolves `--vote` among the votes on `matter`.
@@ -723,6 +729,18 @@ impl Source {
         }
     }
 
+    /// Members' names (self-asserted), for the views.
+    fn names(&self) -> Result<HashMap<MemberId, String>> {
+        match self {
+            Source::Store(s) => s.names(),
+            Source::Files(g) => Ok(g
+                .register()
+                .members()
+                .filter_map(|(m, r)| r.profile.as_ref().map(|(_, p)| (*m, p.name.clone())))
+                .collect()),
+        }
+    }
+
     fn agendas(&self) -> Result<Vec<Entry>> {
         match self {
             Source::Store(s) => s.agendas(),
@@ -733,8 +751,26 @@ impl Source {
 
 pub(super) fn check(home: impl FnOnce() -> Result<Home>, a: CheckArgs) -> Result<Outcome> {
     let matter = parse_matter(&a.matter)?;
-    let source = Source::open(home, &a.source)?;
+    let source = match Source::open(home, &a.source)? {
+        Some(s) => s,
+        None => return Ok(Outcome::Failed),
+    };
     let judged = source.judge(&matter, a.vote.as_deref(), a.source.max_age)?;
+    let unknown = judged.iter().all(|j| {
+        j.vote.is_none()
+            && j.agenda.is_none()
+            && j.participants
+                .iter()
+                .all(|p| p.status == Status::Silent && p.after.is_empty())
+    });
+    if unknown && !a.allow_unknown {
+        eprintln!(
+            "coi: nothing held names {}: no vote, agenda item, declaration or no-conflict (a typo?); --allow-unknown judges it anyway",
+            matter.as_str()
+        );
+        return Ok(Outcome::Failed);
+    }
+    let names = source.names()?;
     if a.source.json {
         out_json(&judged)?;
     } else {
@@ -742,7 +778,7 @@ pub(super) fn check(home: impl FnOnce() -> Result<Home>, a: CheckArgs) -> Result
             if i > 0 {
                 out("")?;
             }
-            print_judgement(j)?;
+            print_judgement(j, &names)?;
         }
     }
     Ok(Outcome::of(!judged.iter().any(Judgement::flagged)))
@@ -763,15 +799,28 @@ fn presence_text(p: &Participant) -> String {
     }
 }
 
-fn print_judgement(j: &Judgement) -> Result<()> {
+fn print_judgement(j: &Judgement, names: &HashMap<MemberId, String>) -> Result<()> {
     match (&j.vote, &j.recorder) {
-        (Some(v), Some(r)) => row(format!(
-            "{}: vote {} recorded by {}, held {}",
-            j.matter.as_str(),
-            &v.to_hex()[..16],
-            r.fingerprint(),
-            j.at.as_str()
-        ))?,
+        (Some(v), Some(r)) => {
+            let recorder = j
+                .participants
+                .iter()
+                .find(|p| p.member == *r)
+                .and_then(|p| p.name.clone())
+                .or_else(|| names.get(r).cloned());
+            row(format!(
+                "{}: vote {} recorded by {}{}, held {}{}",
+                j.matter.as_str(),
+                &v.to_hex()[..16],
+                r.fingerprint(),
+                recorder.map(|n| format!(" {}", q(&n))).unwrap_or_default(),
+                j.at.as_str(),
+                j.result.map(|r| format!(", {r}")).unwrap_or_default()
+            ))?;
+            if let Some(m) = &j.motion {
+                row(format!("motion {}", q(m)))?;
+            }
+        }
         _ => row(format!(
             "{}: no vote recorded; the register as it stands at {}",
             j.matter.as_str(),
@@ -874,7 +923,10 @@ struct MinutesItem<'a> {
 
 pub(super) fn minutes(home: impl FnOnce() -> Result<Home>, a: MinutesArgs) -> Result<Outcome> {
     let meeting = parse_matter(&a.meeting)?;
-    let source = Source::open(home, &a.source)?;
+    let source = match Source::open(home, &a.source)? {
+        Some(s) => s,
+        None => return Ok(Outcome::Failed),
+    };
     let agendas = source.agendas()?;
     let Some((latest, items, _)) = meeting_agenda(&agendas, Some(&meeting)) else {
         return Err(Error::Invalid(format!(
