@@ -353,6 +353,7 @@ fn run(args: &Args) -> Result<bool, String> {
         let picks = pick_from_ledger(&ctx.ledger, ctx.entries)?;
         let home = bench_import(&ctx, &mut table)?;
         bench_queries(&ctx, home.as_ref(), &picks, &mut table)?;
+        bench_check(&ctx, home.as_ref(), &picks, &mut table)?;
         bench_append(&ctx, home.as_ref(), &picks, &mut table)?;
         // The home (with the imported store) is deleted here, before the table is printed.
         drop(home);
@@ -1125,6 +1126,8 @@ const MIN_IMPORT_RATIO: f64 = 0.80;
 const MIN_REIMPORT_RATIO: f64 = 1.0;
 /// Target: wall time of one query command, as a whole process.
 const MAX_QUERY: Duration = Duration::from_millis(100);
+/// Target: `coi check --ledger FILE` at least this fraction of `coi verify FILE`'s speed.
+const MIN_CHECK_LEDGER_RATIO: f64 = 0.85;
 /// Target: `Store::append` per call over a bare durable single-row INSERT.
 const MAX_APPEND_RATIO: f64 = 2.0;
 /// Target: wall time of `coi declare`, as a whole process.
@@ -1822,5 +1825,96 @@ fn bench_append(
             format!("limit {}", ms(MAX_DECLARE)),
         )
         .ratio_at_most(d.as_secs_f64() / MAX_DECLARE.as_secs_f64(), 1.0);
+    Ok(())
+}
+
+/// Runs a command that exits 0 or 1 (`coi check`: nothing flagged, or flagged), timing it.
+fn time_check(mut cmd: Command) -> Result<Duration, String> {
+    let start = Instant::now();
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    let took = start.elapsed();
+    match out.status.code() {
+        Some(0 | 1) => Ok(took),
+        _ => Err(format!(
+            "{:?}: {}: {}",
+            cmd.get_args().collect::<Vec<_>>(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+    }
+}
+
+/// `coi check --matter M` on the store (whole process, median against the query limit) for
+/// the matters of votes picked from the ledger, and `coi check --matter M --ledger FILE` from
+/// the file alone against `coi verify FILE` in the same run (verify before and after).
+fn bench_check(
+    ctx: &Ctx,
+    home: Option<&BenchHome>,
+    picks: &Picks,
+    table: &mut Table,
+) -> Result<(), String> {
+    let (Some(coi), Some(h)) = (&ctx.coi, home) else {
+        table.add("check", "coi check", "skipped", "no store");
+        return Ok(());
+    };
+    if picks.votes.is_empty() {
+        table.add("check", "coi check", "skipped", "no vote in the ledger");
+        return Ok(());
+    }
+    let runs = if ctx.args.quick { 3 } else { 5 };
+    let mut all = Vec::new();
+    let mut worst = Duration::ZERO;
+    for (matter, _) in &picks.votes {
+        let cmd = || {
+            let mut c = coi_cmd(coi, &h.home);
+            c.args(["check", "--json", "--matter", matter.as_str()]);
+            c
+        };
+        time_check(cmd())?;
+        let mut t = Vec::new();
+        for _ in 0..runs {
+            t.push(time_check(cmd())?);
+        }
+        all.extend_from_slice(&t);
+        worst = worst.max(median(&mut t));
+    }
+    let value = median(&mut all);
+    table
+        .add(
+            "check",
+            format!(
+                "coi check --matter M on the store ({} votes x {runs} runs, median)",
+                picks.votes.len()
+            ),
+            ms(value),
+            format!("limit {} (worst pick {})", ms(MAX_QUERY), ms(worst)),
+        )
+        .ratio_at_most(value.as_secs_f64() / MAX_QUERY.as_secs_f64(), 1.0);
+    let matter = picks.votes[0].0.as_str();
+    let verify = || {
+        let mut c = Command::new(coi);
+        c.arg("verify").arg(&ctx.ledger).stdout(Stdio::null());
+        time_cmd(c).map(|(d, _)| d)
+    };
+    let v1 = verify()?;
+    let mut c = Command::new(coi);
+    c.args(["check", "--matter", matter, "--ledger"])
+        .arg(&ctx.ledger)
+        .stdout(Stdio::null());
+    let checked = time_check(c)?;
+    let v2 = verify()?;
+    let reference = (v1 + v2) / 2;
+    let ratio = reference.as_secs_f64() / checked.as_secs_f64().max(1e-9);
+    table
+        .add(
+            "check",
+            "coi check --matter M --ledger FILE, speed over coi verify FILE",
+            format!("{:.2} s", checked.as_secs_f64()),
+            format!(
+                "coi verify {:.2} s; target >= {MIN_CHECK_LEDGER_RATIO:.2}",
+                reference.as_secs_f64()
+            ),
+        )
+        .ratio_at_least(ratio, MIN_CHECK_LEDGER_RATIO);
     Ok(())
 }
