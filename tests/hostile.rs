@@ -250,3 +250,130 @@ fn arguments_and_errors_never_reach_the_terminal_raw() {
         }
     }
 }
+
+/// The meeting views (`prompt`, `check`, `minutes`) keep hostile agenda titles, concerns,
+/// motions, names and counterparties inside their fields on an 80-column screen.
+#[test]
+fn hostile_values_stay_inside_their_fields_in_meeting_views() {
+    let chair = Home::init("Chair");
+    let values = payloads("0123-4567-89ab-cdef");
+    let item = "board-2026-12/item-1";
+    let mut agenda = vec![
+        "agenda".to_string(),
+        "--meeting".into(),
+        "board-2026-12".into(),
+        "--title".into(),
+        values[0].clone(),
+        "--item".into(),
+        format!("{item}={}", values[1]),
+    ];
+    for v in &values {
+        agenda.push("--concerns".into());
+        agenda.push(format!("{item}={v}"));
+    }
+    // At most 8 concerns per item (spec §8.4).
+    agenda.truncate(7 + 2 * 7);
+    let args: Vec<&str> = agenda.iter().map(String::as_str).collect();
+    chair.coi(&args).ok();
+    let mallory = Home::init(&values[2]);
+    let chair_file = chair.file("chair.ledger");
+    let chair_path = chair_file.to_str().unwrap();
+    chair.coi(&["export", "-o", chair_path]).ok();
+    mallory.coi(&["import", chair_path]).ok();
+    for v in &values[..4] {
+        mallory
+            .coi(&support::cli::declare_acme(&["--standing", "--nature", v]))
+            .ok();
+        mallory
+            .coi(&[
+                "declare",
+                "--standing",
+                "--category",
+                "gift",
+                "--between",
+                "personal-professional",
+                "--counterparty",
+                v,
+                "--mitigation",
+                "abstain",
+            ])
+            .ok();
+    }
+    let prompt = mallory.coi(&["prompt"]).ok().stdout;
+    assert_structure("prompt", &prompt, |l| {
+        l.is_empty()
+            || [
+                "meeting ",
+                "for ",
+                item,
+                "  concerns ",
+                "  declared ",
+                "1 item(s)",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
+    });
+    let m_file = mallory.file("m.ledger");
+    let m_path = m_file.to_str().unwrap();
+    mallory.coi(&["export", "-o", m_path]).ok();
+    chair.coi(&["import", m_path]).ok();
+    let fp = mallory.coi(&["whoami", "--json"]).ok().json()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    chair
+        .coi(&[
+            "vote", "--matter", item, "--yes", &fp, "--motion", &values[3],
+        ])
+        .ok();
+    chair.coi(&["export", "-o", chair_path]).ok();
+    let check = chair.coi(&["check", "--matter", item]).stdout;
+    let statuses = ["conflict", "no-conflict", "nil-return", "silent", "late"];
+    assert_structure("check", &check, |l| {
+        if let Some(rest) = l.strip_prefix("      ") {
+            ["declared ", "restriction: ", "no conflict ", "nil return "]
+                .iter()
+                .any(|p| rest.starts_with(p))
+        } else if let Some(rest) = l.strip_prefix("  ") {
+            statuses.iter().any(|s| rest.starts_with(s))
+                && rest.get(13..32).is_some_and(|f| f == fp)
+        } else {
+            [
+                &format!("{item}: vote "),
+                "motion ",
+                "agenda ",
+                "FLAG ",
+                "flagged: ",
+                "nothing flagged",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
+        }
+    });
+    assert!(check.contains("FLAG voted-despite-abstain"), "{check}");
+    let minutes = Home::init("Outsider")
+        .coi(&[
+            "minutes",
+            "--meeting",
+            "board-2026-12",
+            "--ledger",
+            chair_path,
+            m_path,
+        ])
+        .stdout;
+    assert_structure("minutes", &minutes, |l| {
+        l.is_empty()
+            || [
+                "Declarations of interest: ",
+                "(from the agenda ",
+                &format!("Item {item}: "),
+                "  Vote ",
+                "  Check ",
+                "  Made no declaration",
+                "  Abstained: ",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
+            || l.strip_prefix("  ").and_then(|r| r.get(..19)) == Some(fp.as_str())
+    });
+}

@@ -977,8 +977,9 @@ pub(super) fn minutes(home: impl FnOnce() -> Result<Home>, a: MinutesArgs) -> Re
         .flat_map(|j| j.participants.iter())
         .filter_map(|p| p.name.clone().map(|n| (p.member, n)))
         .collect();
+    // The fingerprint first: it is the identity; a name is self-asserted.
     let name = |m: &MemberId| match names.get(m) {
-        Some(n) => format!("{} ({})", q(n), m.fingerprint()),
+        Some(n) => format!("{} {}", m.fingerprint(), q(n)),
         None => m.fingerprint(),
     };
     for (item, js) in items.iter().zip(&judged) {
