@@ -82,6 +82,12 @@ expect() {
 }
 run() { expect 0 "$@"; }
 
+# shell LINE: shows and runs a line of shell (a redirection, a copy), which must succeed.
+shell() {
+  printf '$ %s\n' "$1"
+  bash -c "$1" || { echo "meeting.sh: FAILED: $1" >&2; exit 1; }
+}
+
 # The entry id a command printed (ids are printed alone on their line).
 new_id() { printf '%s\n' "$out" | grep -E '^[0-9a-f]{64}$' | tail -n 1; }
 
@@ -161,7 +167,7 @@ say "Before the vote, the chair reads the register for the item (exit 0)."
 run coi --home chair check --matter "$item"
 
 say "A copy of the chair's home as it is now, for a later what-if."
-run cp -a chair chair-what-if
+shell 'cp -a chair chair-what-if'
 
 say "The vote, as it happened: Ada abstains, Bob recuses, the rest vote."
 run coi --home chair vote --matter "$item" \
@@ -195,7 +201,8 @@ saw "^FLAG late: $eve declared on $item only after"
 saw '^flagged: late \(1\)$'
 
 say "What if the chair had recorded Bob, who proposed to recuse, as voting" \
-  "yes? The copy of the chair's home records that vote instead (exit 1)."
+  "yes? The copy of the chair's home records that vote instead (exit 1;" \
+  "Eve is late here too)."
 run coi --home chair-what-if vote --matter "$item" \
   --yes "$chair" --yes "$cleo" --yes "$eve" --no "$dan" \
   --abstain "$ada" --yes "$bob" \
@@ -205,16 +212,15 @@ expect 1 coi check --matter "$item" --ledger chair-what-if.ledger \
   ada.ledger bob.ledger cleo.ledger dan.ledger eve.ledger
 saw "^FLAG voted-despite-recuse: $bob voted yes"
 
-
 say "What if Bob's published file were rolled back to before his" \
   "declaration? The vote committed to a longer chain (exit 1)."
-run sh -c 'head -n 1 bob.ledger > bob-rolled.ledger'
+shell 'head -n 1 bob.ledger > bob-rolled.ledger'
 expect 1 coi check --matter "$item" --ledger chair.ledger ada.ledger \
   bob-rolled.ledger cleo.ledger dan.ledger eve.ledger
-saw "^FLAG rollback: "
+saw "^FLAG rollback: the vote committed to $bob.s chain up to seq 2"
 
-
-say "The conflicts-of-interest section of the minutes, from the files."
+say "The conflicts-of-interest section of the minutes, from the files" \
+  "(exit 1, as check: Eve's late declaration is flagged)."
 expect 1 coi minutes --meeting "$meeting" --ledger "${files[@]}"
 saw '^Declarations of interest: '
 
