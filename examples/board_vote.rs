@@ -2,6 +2,9 @@
 //! way), each publishes a ledger, the secretary gathers them into one file, and an outsider
 //! verifies it with nothing but the file.
 //!
+//! This is the library's walkthrough, for programs that embed `coi_ledger`; the command-line
+//! walkthrough of a meeting (agenda, vote, `coi check`) is `examples/meeting.sh`.
+//!
 //! Run: `cargo run --example board_vote`. Uses only the public API and temporary directories.
 
 use coi_ledger::home::{Callbacks, Home, HomeNotice, KeyProtection, PassphraseRequest, Zeroizing};

@@ -278,7 +278,7 @@ pub enum Error {
         prefix: String,
     },
     /// No member held has an id starting with this prefix.
-    #[error("no entry member {text} in the store")]
+    #[error("no member {text} in the store")]
     MemberNotFound {
         /// The text as given, escaped.
         text: String,

@@ -365,7 +365,7 @@ fn hostile_values_stay_inside_their_fields_in_meeting_views() {
         l.is_empty()
             || [
                 "Declarations of interest: ",
-                "(from the agenda ",
+                "(agenda ",
                 &format!("Item {item}: "),
                 "  Vote ",
                 "  Check ",

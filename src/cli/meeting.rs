@@ -968,7 +968,7 @@ pub(super) fn minutes(home: impl FnOnce() -> Result<Home>, a: MinutesArgs) -> Re
             .unwrap_or_default()
     ))?;
     row(format!(
-        "(from the agenda {} and the published ledgers; checked by coi check)",
+        "(agenda {}; each item checked by coi check)",
         &latest.id.to_hex()[..16]
     ))?;
     let names: HashMap<MemberId, String> = judged

@@ -101,6 +101,9 @@ enum Command {
     /// Exit 0 when nothing is flagged, 1 when something is, 2 on usage or other errors.
     Check(meeting::CheckArgs),
     /// Print the conflicts-of-interest section of a meeting's minutes.
+    ///
+    /// Exit 0 when the check of every item flags nothing, 1 when something is flagged, 2 on
+    /// usage or other errors.
     Minutes(meeting::MinutesArgs),
 }
 

@@ -565,7 +565,7 @@ mod tests {
         );
         assert_eq!(
             message(store.resolve_member(" 12345678")),
-            "no entry member  12345678 in the store"
+            "no member  12345678 in the store"
         );
         // Longer than an id: no member starts with it.
         let long = format!("{}0", "a".repeat(64));
