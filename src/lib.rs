@@ -44,6 +44,7 @@ pub mod store;
 #[cfg(test)]
 mod testutil;
 mod text;
+pub mod tlog;
 
 pub use canon::parse as parse_canonical;
 pub use chain::{

@@ -1,0 +1,695 @@
+//! A body's ledger as a transparency log: the RFC 6962 Merkle tree over its lines (SHA-256,
+//! leaf = the line's bytes without LF), inclusion and consistency proofs (RFC 9162 §2.1), and
+//! C2SP checkpoints (`tlog-checkpoint`) carried in C2SP signed notes (`signed-note`).
+//!
+//! Written from the specs; `tests/tlog_go.rs` checks it against Go's `golang.org/x/mod/sumdb`
+//! (`tlog` and `note`), and `tests/tlog_vectors.rs` against the transparency-dev/merkle test
+//! vectors. Nothing here reads files.
+
+use sha2::{Digest, Sha256};
+
+/// A SHA-256 hash of the tree.
+pub type Hash = [u8; 32];
+
+/// The RFC 6962 hash of a leaf: SHA-256(0x00 ‖ data).
+pub fn leaf_hash(data: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(data);
+    h.finalize().into()
+}
+
+/// The RFC 6962 hash of an interior node: SHA-256(0x01 ‖ left ‖ right).
+pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+/// The root of the empty tree: SHA-256 of nothing.
+pub fn empty_root() -> Hash {
+    Sha256::digest([]).into()
+}
+
+/// The largest power of two smaller than `n` (n ≥ 2).
+fn split(n: u64) -> u64 {
+    debug_assert!(n >= 2);
+    1 << (63 - (n - 1).leading_zeros())
+}
+
+/// A Merkle tree grown leaf by leaf. It keeps the hash of every complete subtree (2n hashes in
+/// all), so appending costs O(log n) and any root or proof O(log² n) at most.
+#[derive(Clone, Debug, Default)]
+pub struct Tree {
+    /// `levels[h][i]`: the hash of the complete subtree of 2^h leaves from leaf i·2^h.
+    levels: Vec<Vec<Hash>>,
+}
+
+/// Why a proof or tree request is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProofError {
+    /// The index or sizes are out of range for the tree.
+    #[error("out of range: {0}")]
+    Range(String),
+    /// The proof has the wrong number of hashes for the sizes.
+    #[error("the proof has the wrong length")]
+    Length,
+    /// The proof does not lead to the root given.
+    #[error("the proof does not match the root")]
+    Mismatch,
+}
+
+impl Tree {
+    /// An empty tree.
+    pub fn new() -> Tree {
+        Tree::default()
+    }
+
+    /// A tree of these leaf hashes.
+    pub fn from_leaves(leaves: impl IntoIterator<Item = Hash>) -> Tree {
+        let mut t = Tree::new();
+        for l in leaves {
+            t.push(l);
+        }
+        t
+    }
+
+    /// The number of leaves.
+    pub fn size(&self) -> u64 {
+        self.levels.first().map_or(0, |l| l.len() as u64)
+    }
+
+    /// Appends a leaf hash.
+    pub fn push(&mut self, leaf: Hash) {
+        let mut h = leaf;
+        let mut level = 0;
+        loop {
+            if self.levels.len() == level {
+                self.levels.push(Vec::new());
+            }
+            self.levels[level].push(h);
+            let n = self.levels[level].len();
+            if n % 2 == 1 {
+                break;
+            }
+            h = node_hash(&self.levels[level][n - 2], &self.levels[level][n - 1]);
+            level += 1;
+        }
+    }
+
+    /// MTH of the `n` leaves from `start`, where `start` is a multiple of the largest power of
+    /// two not above `n` (as every range of RFC 6962's recursion is).
+    fn mth(&self, start: u64, n: u64) -> Hash {
+        if n == 0 {
+            return empty_root();
+        }
+        if n.is_power_of_two() {
+            let h = n.trailing_zeros() as usize;
+            return self.levels[h][(start >> h) as usize];
+        }
+        let k = split(n);
+        node_hash(&self.mth(start, k), &self.mth(start + k, n - k))
+    }
+
+    /// The root of the first `size` leaves.
+    pub fn root(&self, size: u64) -> Result<Hash, ProofError> {
+        if size > self.size() {
+            return Err(ProofError::Range(format!(
+                "tree size {size} > {}",
+                self.size()
+            )));
+        }
+        Ok(self.mth(0, size))
+    }
+
+    /// The inclusion proof of leaf `index` in the tree of the first `size` leaves (RFC 6962
+    /// PATH).
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
+        if index >= size || size > self.size() {
+            return Err(ProofError::Range(format!(
+                "leaf {index} of a tree of {size} (of {})",
+                self.size()
+            )));
+        }
+        let mut out = Vec::new();
+        self.path(index, 0, size, &mut out);
+        Ok(out)
+    }
+
+    fn path(&self, m: u64, start: u64, n: u64, out: &mut Vec<Hash>) {
+        if n <= 1 {
+            return;
+        }
+        let k = split(n);
+        if m < k {
+            self.path(m, start, k, out);
+            out.push(self.mth(start + k, n - k));
+        } else {
+            self.path(m - k, start + k, n - k, out);
+            out.push(self.mth(start, k));
+        }
+    }
+
+    /// The consistency proof from the tree of the first `old` leaves to that of the first `new`
+    /// (RFC 6962 PROOF), 0 < old ≤ new.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ProofError> {
+        if old == 0 || old > new || new > self.size() {
+            return Err(ProofError::Range(format!(
+                "consistency from {old} to {new} (of {})",
+                self.size()
+            )));
+        }
+        let mut out = Vec::new();
+        self.subproof(old, 0, new, true, &mut out);
+        Ok(out)
+    }
+
+    fn subproof(&self, m: u64, start: u64, n: u64, whole: bool, out: &mut Vec<Hash>) {
+        if m == n {
+            if !whole {
+                out.push(self.mth(start, n));
+            }
+            return;
+        }
+        let k = split(n);
+        if m <= k {
+            self.subproof(m, start, k, whole, out);
+            out.push(self.mth(start + k, n - k));
+        } else {
+            self.subproof(m - k, start + k, n - k, false, out);
+            out.push(self.mth(start, k));
+        }
+    }
+}
+
+/// The root of a tree of these leaf hashes.
+pub fn root(leaves: &[Hash]) -> Hash {
+    Tree::from_leaves(leaves.iter().copied()).mth(0, leaves.len() as u64)
+}
+
+/// Checks that `proof` proves leaf hash `leaf` at `index` in a tree of `size` leaves with root
+/// `root` (RFC 9162 §2.1.3.2).
+pub fn verify_inclusion(
+    leaf: &Hash,
+    index: u64,
+    size: u64,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), ProofError> {
+    if index >= size {
+        return Err(ProofError::Range(format!(
+            "leaf {index} of a tree of {size}"
+        )));
+    }
+    let (mut fnode, mut snode) = (index, size - 1);
+    let mut r = *leaf;
+    for p in proof {
+        if snode == 0 {
+            return Err(ProofError::Length);
+        }
+        if fnode & 1 == 1 || fnode == snode {
+            r = node_hash(p, &r);
+            while fnode & 1 == 0 && fnode != 0 {
+                fnode >>= 1;
+                snode >>= 1;
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        fnode >>= 1;
+        snode >>= 1;
+    }
+    if snode != 0 {
+        return Err(ProofError::Length);
+    }
+    if r != *root {
+        return Err(ProofError::Mismatch);
+    }
+    Ok(())
+}
+
+/// Checks that `proof` proves the tree of `old` leaves with root `old_root` is a prefix of the
+/// tree of `new` leaves with root `new_root` (RFC 9162 §2.1.4.2), 0 < old ≤ new.
+pub fn verify_consistency(
+    old: u64,
+    new: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> Result<(), ProofError> {
+    // A proof from the empty tree proves nothing (and the reference code refuses it).
+    if old == 0 || old > new {
+        return Err(ProofError::Range(format!(
+            "consistency from {old} to {new}"
+        )));
+    }
+    if old == new {
+        if !proof.is_empty() {
+            return Err(ProofError::Length);
+        }
+        return if old_root == new_root {
+            Ok(())
+        } else {
+            Err(ProofError::Mismatch)
+        };
+    }
+    let mut path: Vec<Hash> = Vec::with_capacity(proof.len() + 1);
+    if old.is_power_of_two() {
+        path.push(*old_root);
+    }
+    path.extend_from_slice(proof);
+    let Some((first, rest)) = path.split_first() else {
+        return Err(ProofError::Length);
+    };
+    let (mut fnode, mut snode) = (old - 1, new - 1);
+    while fnode & 1 == 1 {
+        fnode >>= 1;
+        snode >>= 1;
+    }
+    let (mut fr, mut sr) = (*first, *first);
+    for c in rest {
+        if snode == 0 {
+            return Err(ProofError::Length);
+        }
+        if fnode & 1 == 1 || fnode == snode {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            while fnode & 1 == 0 && fnode != 0 {
+                fnode >>= 1;
+                snode >>= 1;
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        fnode >>= 1;
+        snode >>= 1;
+    }
+    if snode != 0 {
+        return Err(ProofError::Length);
+    }
+    if fr != *old_root || sr != *new_root {
+        return Err(ProofError::Mismatch);
+    }
+    Ok(())
+}
+
+/// A C2SP `tlog-checkpoint`: the log's origin, size and root hash, and extension lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The log's origin (its unique name, e.g. `example.org/board-log`).
+    pub origin: String,
+    /// The number of leaves.
+    pub size: u64,
+    /// The tree's root.
+    pub root: Hash,
+    /// Extension lines, in order (opaque here).
+    pub extensions: Vec<String>,
+}
+
+/// Why a checkpoint or note is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FormatError(pub String);
+
+fn ferr(s: impl Into<String>) -> FormatError {
+    FormatError(s.into())
+}
+
+impl Checkpoint {
+    /// The checkpoint's text: origin, size and base64 root, extensions, each ending in LF.
+    pub fn body(&self) -> String {
+        use base64::Engine as _;
+        let mut s = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            base64::engine::general_purpose::STANDARD.encode(self.root)
+        );
+        for e in &self.extensions {
+            s.push_str(e);
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Parses a checkpoint's text (a signed note's text, §`tlog-checkpoint`), strictly: every
+    /// line ends in LF, the origin and extensions are not empty, the size is decimal with no
+    /// leading zero, the root is canonical standard base64 of 32 bytes.
+    pub fn parse(text: &str) -> Result<Checkpoint, FormatError> {
+        use base64::Engine as _;
+        let Some(body) = text.strip_suffix('\n') else {
+            return Err(ferr("a checkpoint ends with a newline"));
+        };
+        let mut lines = body.split('\n');
+        let origin = lines.next().unwrap_or_default();
+        if origin.is_empty() {
+            return Err(ferr("a checkpoint's origin line is empty"));
+        }
+        let size_text = lines.next().ok_or_else(|| ferr("no tree size line"))?;
+        let size_ok = !size_text.is_empty()
+            && size_text.bytes().all(|b| b.is_ascii_digit())
+            && (size_text == "0" || !size_text.starts_with('0'));
+        let size: u64 = size_ok
+            .then(|| size_text.parse().ok())
+            .flatten()
+            .ok_or_else(|| ferr(format!("tree size {size_text:?} is not a decimal number")))?;
+        let root_text = lines.next().ok_or_else(|| ferr("no root hash line"))?;
+        let root: Hash = base64::engine::general_purpose::STANDARD
+            .decode(root_text)
+            .ok()
+            .filter(|b| base64::engine::general_purpose::STANDARD.encode(b) == root_text)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| ferr("the root hash is not base64 of 32 bytes"))?;
+        let extensions: Vec<String> = lines.map(str::to_string).collect();
+        if extensions.iter().any(String::is_empty) {
+            return Err(ferr("an empty extension line"));
+        }
+        Ok(Checkpoint {
+            origin: origin.to_string(),
+            size,
+            root,
+            extensions,
+        })
+    }
+}
+
+/// C2SP signed notes (`signed-note`) with Ed25519 keys, as Go's `golang.org/x/mod/sumdb/note`.
+pub mod note {
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+
+    use super::{ferr, FormatError};
+    use crate::keys::{PublicKey, SecretKey, Signature};
+
+    /// The signature type of Ed25519 note keys.
+    const ALG_ED25519: u8 = 1;
+    /// What starts a signature line: an em dash and a space.
+    const SIG_PREFIX: &str = "\u{2014} ";
+    /// The most signature lines read.
+    pub const MAX_SIGNATURES: usize = 100;
+
+    /// Whether `name` is a key name: not empty, no whitespace (of any script), no `+`.
+    fn valid_name(name: &str) -> bool {
+        !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+')
+    }
+
+    /// The key hash: the first 4 bytes of SHA-256(name ‖ LF ‖ type ‖ public key).
+    fn key_hash(name: &str, key: &[u8; 32]) -> [u8; 4] {
+        let mut h = Sha256::new();
+        h.update(name.as_bytes());
+        h.update(b"\n");
+        h.update([ALG_ED25519]);
+        h.update(key);
+        let d = h.finalize();
+        [d[0], d[1], d[2], d[3]]
+    }
+
+    /// A signing key of notes: a name and an Ed25519 key.
+    pub struct NoteKey {
+        name: String,
+        key: SecretKey,
+    }
+
+    impl NoteKey {
+        /// The key of this 32-byte seed, named `name`.
+        pub fn from_seed(name: &str, seed: &[u8; 32]) -> Result<NoteKey, FormatError> {
+            if !valid_name(name) {
+                return Err(ferr(format!("{name:?} is not a note key name")));
+            }
+            Ok(NoteKey {
+                name: name.to_string(),
+                key: SecretKey::from_seed(seed),
+            })
+        }
+
+        /// The verifier key text: `name+hash+base64(type ‖ public key)`.
+        pub fn vkey(&self) -> String {
+            let public = self.key.public().to_bytes();
+            let mut k = vec![ALG_ED25519];
+            k.extend_from_slice(&public);
+            format!(
+                "{}+{}+{}",
+                self.name,
+                hex::encode(key_hash(&self.name, &public)),
+                B64.encode(k)
+            )
+        }
+    }
+
+    /// A verifier of notes: a name, its key hash and public key.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Verifier {
+        name: String,
+        hash: [u8; 4],
+        key: PublicKey,
+    }
+
+    impl Verifier {
+        /// Parses a verifier key (`name+hash+base64(type ‖ key)`), checking the hash.
+        pub fn parse(vkey: &str) -> Result<Verifier, FormatError> {
+            let bad = || ferr(format!("{vkey:?} is not an Ed25519 note verifier key"));
+            let mut parts = vkey.splitn(3, '+');
+            let (Some(name), Some(hash), Some(key)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(bad());
+            };
+            if !valid_name(name) || hash.len() != 8 {
+                return Err(bad());
+            }
+            let hash: [u8; 4] = hex::decode(hash)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(bad)?;
+            let key = B64.decode(key).map_err(|_| bad())?;
+            let [ALG_ED25519, rest @ ..] = key.as_slice() else {
+                return Err(bad());
+            };
+            let public: [u8; 32] = rest.try_into().map_err(|_| bad())?;
+            if key_hash(name, &public) != hash {
+                return Err(ferr(format!(
+                    "{vkey:?}: the key hash does not match the key"
+                )));
+            }
+            let key = PublicKey::from_bytes(&public).map_err(|e| ferr(e.message))?;
+            Ok(Verifier {
+                name: name.to_string(),
+                hash,
+                key,
+            })
+        }
+
+        /// The key's name.
+        pub fn name(&self) -> &str {
+            &self.name
+        }
+    }
+
+    /// A note whose signatures were checked.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Opened {
+        /// The note's text (ending in LF).
+        pub text: String,
+        /// The names of the keys whose signatures verified, in the note's order.
+        pub verified: Vec<String>,
+        /// Signature lines by keys not given (kept, not checked).
+        pub unknown: usize,
+    }
+
+    /// Checks a note's text: UTF-8 (given), ending in LF, no control character but LF.
+    fn check_text(text: &str) -> Result<(), FormatError> {
+        if !text.ends_with('\n') {
+            return Err(ferr("a note's text ends with a newline"));
+        }
+        if text.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(ferr("a note's text holds a control character"));
+        }
+        Ok(())
+    }
+
+    /// Signs `text` with `key`: the note is the text, a blank line and the signature line.
+    pub fn sign(text: &str, key: &NoteKey) -> Result<String, FormatError> {
+        check_text(text)?;
+        let public = key.key.public().to_bytes();
+        let sig = key.key.sign(text.as_bytes()).to_bytes();
+        let mut blob = key_hash(&key.name, &public).to_vec();
+        blob.extend_from_slice(&sig);
+        Ok(format!(
+            "{text}\n{SIG_PREFIX}{} {}\n",
+            key.name,
+            B64.encode(blob)
+        ))
+    }
+
+    /// Opens a signed note: splits text and signatures, checks every signature by a key in
+    /// `verifiers` (one that fails refuses the note), and requires at least one to verify.
+    pub fn open(note: &str, verifiers: &[Verifier]) -> Result<Opened, FormatError> {
+        let split = note
+            .rfind("\n\n")
+            .ok_or_else(|| ferr("no blank line before the signatures"))?;
+        let (text, sigs) = (&note[..split + 1], &note[split + 2..]);
+        check_text(text)?;
+        if !sigs.ends_with('\n') {
+            return Err(ferr("the signature lines end with a newline"));
+        }
+        let mut verified = Vec::new();
+        let mut unknown = 0;
+        let lines: Vec<&str> = sigs[..sigs.len() - 1].split('\n').collect();
+        if lines.len() > MAX_SIGNATURES {
+            return Err(ferr(format!("more than {MAX_SIGNATURES} signatures")));
+        }
+        for line in lines {
+            let bad = || ferr(format!("{line:?} is not a signature line"));
+            let rest = line.strip_prefix(SIG_PREFIX).ok_or_else(bad)?;
+            let (name, b64) = rest.split_once(' ').ok_or_else(bad)?;
+            if !valid_name(name) {
+                return Err(bad());
+            }
+            let blob = B64.decode(b64).map_err(|_| bad())?;
+            if blob.len() < 5 {
+                return Err(bad());
+            }
+            let hash: [u8; 4] = [blob[0], blob[1], blob[2], blob[3]];
+            match verifiers.iter().find(|v| v.name == name && v.hash == hash) {
+                None => unknown += 1,
+                Some(v) => {
+                    let sig: [u8; 64] = blob[4..]
+                        .try_into()
+                        .map_err(|_| ferr(format!("{name}: not an Ed25519 signature")))?;
+                    if !v
+                        .key
+                        .verify_strict(text.as_bytes(), &Signature::from_bytes(&sig))
+                    {
+                        return Err(ferr(format!("{name}: the signature does not verify")));
+                    }
+                    if verified.iter().any(|n: &String| n == name) {
+                        return Err(ferr(format!("{name}: signed twice")));
+                    }
+                    verified.push(name.to_string());
+                }
+            }
+        }
+        if verified.is_empty() {
+            return Err(ferr("no signature by a known key verifies"));
+        }
+        Ok(Opened {
+            text: text.to_string(),
+            verified,
+            unknown,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaves(n: u64) -> Vec<Hash> {
+        (0..n)
+            .map(|i| leaf_hash(format!("line {i}").as_bytes()))
+            .collect()
+    }
+
+    /// MTH as RFC 6962 defines it, by its recursion over a slice.
+    fn mth(d: &[Hash]) -> Hash {
+        match d.len() {
+            0 => empty_root(),
+            1 => d[0],
+            n => {
+                let k = split(n as u64) as usize;
+                node_hash(&mth(&d[..k]), &mth(&d[k..]))
+            }
+        }
+    }
+
+    #[test]
+    fn roots_are_rfc_6962_mth_and_proofs_verify_for_every_size_and_index() {
+        let all = leaves(40);
+        let tree = Tree::from_leaves(all.iter().copied());
+        for n in 1..=40u64 {
+            let r = tree.root(n).unwrap();
+            assert_eq!(r, mth(&all[..n as usize]), "size {n}");
+            for i in 0..n {
+                let p = tree.inclusion_proof(i, n).unwrap();
+                verify_inclusion(&all[i as usize], i, n, &p, &r).unwrap();
+                // Any flipped byte, or the wrong index, is refused.
+                if !p.is_empty() {
+                    let mut bad = p.clone();
+                    bad[0][0] ^= 1;
+                    assert!(verify_inclusion(&all[i as usize], i, n, &bad, &r).is_err());
+                }
+                if n > 1 {
+                    assert!(verify_inclusion(&all[i as usize], (i + 1) % n, n, &p, &r).is_err());
+                }
+            }
+            for m in 1..=n {
+                let p = tree.consistency_proof(m, n).unwrap();
+                let old = tree.root(m).unwrap();
+                verify_consistency(m, n, &old, &r, &p).unwrap();
+                if !p.is_empty() {
+                    let mut bad = p.clone();
+                    let last = bad.len() - 1;
+                    bad[last][31] ^= 1;
+                    assert!(verify_consistency(m, n, &old, &r, &bad).is_err(), "{m} {n}");
+                }
+                if m < n {
+                    assert!(verify_consistency(m, n, &r, &old, &p).is_err());
+                }
+            }
+        }
+        assert_eq!(root(&[]), empty_root());
+    }
+
+    #[test]
+    fn a_checkpoint_round_trips_and_bad_ones_are_refused() {
+        let c = Checkpoint {
+            origin: "example.org/board-log".into(),
+            size: 7,
+            root: [9; 32],
+            extensions: vec!["ext one".into()],
+        };
+        assert_eq!(Checkpoint::parse(&c.body()).unwrap(), c);
+        for bad in [
+            "",
+            "\n7\nCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=\n",
+            "o\n07\nCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=\n",
+            "o\n7\nCQkJ\n",
+            "o\n7\nCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=",
+            "o\n7\nCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=\n\n",
+            "o\n-1\nCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=\n",
+        ] {
+            assert!(Checkpoint::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn notes_sign_and_open_and_refuse_what_does_not_verify() {
+        let k = note::NoteKey::from_seed("example.org/board-log", &[3; 32]).unwrap();
+        let v = note::Verifier::parse(&k.vkey()).unwrap();
+        let text = "example.org/board-log\n7\nCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=\n";
+        let signed = note::sign(text, &k).unwrap();
+        let opened = note::open(&signed, std::slice::from_ref(&v)).unwrap();
+        assert_eq!(opened.text, text);
+        assert_eq!(opened.verified, vec!["example.org/board-log".to_string()]);
+        let other = note::NoteKey::from_seed("example.org/board-log", &[4; 32]).unwrap();
+        let w = note::Verifier::parse(&other.vkey()).unwrap();
+        assert!(note::open(&signed, &[w]).is_err(), "unknown key only");
+        let tampered = signed.replacen("\n7\n", "\n8\n", 1);
+        assert!(note::open(&tampered, std::slice::from_ref(&v)).is_err());
+        assert!(note::sign("no newline", &k).is_err());
+        assert!(note::NoteKey::from_seed("has space", &[1; 32]).is_err());
+        // A verifier key whose hash does not match its key is refused.
+        let vkey = k.vkey();
+        let parts: Vec<&str> = vkey.split('+').collect();
+        let wrong = if parts[1] == "00000000" {
+            "00000001"
+        } else {
+            "00000000"
+        };
+        let forged = format!("{}+{wrong}+{}", parts[0], parts[2]);
+        assert!(note::Verifier::parse(&forged).is_err());
+    }
+}
