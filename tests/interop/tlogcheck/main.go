@@ -13,7 +13,9 @@
 //	tlogcheck verify DIR   check DIR/checkpoint.note (signed by DIR/vkey.txt) and DIR/proofs.json
 //	                       against the leaves in DIR/lines.txt
 //	tlogcheck make DIR     write DIR/go-vkey.txt, DIR/go-checkpoint.note and DIR/go-proofs.json
-//	                       for DIR/lines.txt, signed by a fresh key
+//	                       for DIR/lines.txt, signed by a fresh key, and that throwaway key's
+//	                       signer key (note.NewSigner format) to DIR/go-skey.txt, so the caller can
+//	                       sign the same text with the same seed and compare the bytes
 //
 // A leaf is one line of lines.txt without its LF. proofs.json is
 //
@@ -318,7 +320,7 @@ func someSizes(lo, hi int64, xs ...int64) []int64 {
 	return out
 }
 
-func make_(dir string) {
+func makeFiles(dir string) {
 	log := readLog(dir)
 	n := log.size()
 	skey, vkey, err := note.GenerateKey(rand.Reader, goOrigin)
@@ -368,6 +370,7 @@ func make_(dir string) {
 		fatal("json: %v", err)
 	}
 	for name, data := range map[string][]byte{
+		"go-skey.txt":        []byte(skey + "\n"),
 		"go-vkey.txt":        []byte(vkey + "\n"),
 		"go-checkpoint.note": msg,
 		"go-proofs.json":     append(js, '\n'),
@@ -376,7 +379,7 @@ func make_(dir string) {
 			fatal("%v", err)
 		}
 	}
-	fmt.Printf("wrote go-vkey.txt, go-checkpoint.note (size %d), go-proofs.json (%d inclusion, %d consistency)\n",
+	fmt.Printf("wrote go-skey.txt, go-vkey.txt, go-checkpoint.note (size %d), go-proofs.json (%d inclusion, %d consistency)\n",
 		n, len(ps.Inclusion), len(ps.Consistency))
 }
 
@@ -390,7 +393,7 @@ func main() {
 			os.Exit(1)
 		}
 	case "make":
-		make_(dir)
+		makeFiles(dir)
 	default:
 		fatal("unknown subcommand %q; usage: tlogcheck verify DIR | tlogcheck make DIR", os.Args[1])
 	}
