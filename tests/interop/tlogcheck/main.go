@@ -29,6 +29,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -95,6 +96,10 @@ func (l *memLog) size() int64 { return int64(len(l.leaves)) }
 func (l *memLog) root(n int64) (tlog.Hash, error) {
 	if n < 0 || n > l.size() {
 		return tlog.Hash{}, fmt.Errorf("size %d: the log has %d leaves", n, l.size())
+	}
+	if n == 0 {
+		// tlog.TreeHash(0) is the zero hash; RFC 6962's empty tree hash is SHA-256 of nothing.
+		return tlog.Hash(sha256.Sum256(nil)), nil
 	}
 	return tlog.TreeHash(n, l)
 }
