@@ -348,6 +348,9 @@ fn run(args: &Args) -> Result<bool, String> {
         }
         bench_verify_memory(&ctx, &mut table)?;
         bench_bounded_memory(&ctx, &mut table)?;
+        if !ctx.args.memory_only {
+            bench_tlog(&ctx, &mut table)?;
+        }
     }
     if !ctx.args.verify_only && !ctx.args.memory_only {
         let picks = pick_from_ledger(&ctx.ledger, ctx.entries)?;
@@ -1126,6 +1129,11 @@ const MIN_IMPORT_RATIO: f64 = 0.80;
 const MIN_REIMPORT_RATIO: f64 = 1.0;
 /// Target: wall time of one query command, as a whole process.
 const MAX_QUERY: Duration = Duration::from_millis(100);
+/// Target: building the RFC 6962 tree of a file's lines, one core, at least this fraction of
+/// SHA-256's throughput over the same bytes.
+const MIN_TREE_RATIO: f64 = 0.5;
+/// Target: verifying one inclusion proof.
+const MAX_PROOF_VERIFY: Duration = Duration::from_millis(1);
 /// Target: `coi check --ledger FILE` at least this fraction of `coi verify FILE`'s speed.
 const MIN_CHECK_LEDGER_RATIO: f64 = 0.85;
 /// Target: `Store::append` per call over a bare durable single-row INSERT.
@@ -1913,5 +1921,69 @@ fn bench_check(
             ),
         )
         .ratio_at_least(ratio, MIN_CHECK_LEDGER_RATIO);
+    Ok(())
+}
+
+/// The body log (issue 12): the RFC 6962 tree over the file's lines on one core, against
+/// SHA-256 over the same bytes (the file in memory, both timed twice, the faster kept), and
+/// verifying an inclusion proof of a leaf in the middle.
+fn bench_tlog(ctx: &Ctx, table: &mut Table) -> Result<(), String> {
+    use coi_ledger::tlog;
+    use sha2::Digest as _;
+    let bytes = std::fs::read(&ctx.ledger).map_err(|e| e.to_string())?;
+    let lines: Vec<&[u8]> = bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let best = |f: &dyn Fn() -> u64| {
+        (0..2)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(f());
+                t.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    let sha = best(&|| u64::from(sha2::Sha256::digest(&bytes)[0]));
+    let tree_time = best(&|| {
+        let t = tlog::Tree::from_leaves(lines.iter().map(|l| tlog::leaf_hash(l)));
+        t.size()
+    });
+    let ratio = sha.as_secs_f64() / tree_time.as_secs_f64().max(1e-9);
+    table
+        .add(
+            "tlog",
+            format!(
+                "RFC 6962 tree of {} lines, 1 thread",
+                group(lines.len() as u64)
+            ),
+            format!("{:.2} s", tree_time.as_secs_f64()),
+            format!("SHA-256 of the file {:.2} s", sha.as_secs_f64()),
+        )
+        .ratio_at_least(ratio, MIN_TREE_RATIO);
+    let tree = tlog::Tree::from_leaves(lines.iter().map(|l| tlog::leaf_hash(l)));
+    let n = tree.size();
+    if n == 0 {
+        return Ok(());
+    }
+    let i = n / 2;
+    let root = tree.root(n).map_err(|e| e.to_string())?;
+    let proof = tree.inclusion_proof(i, n).map_err(|e| e.to_string())?;
+    let leaf = tlog::leaf_hash(lines[i as usize]);
+    let rounds = 1000u32;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        tlog::verify_inclusion(&leaf, i, n, &proof, &root).map_err(|e| e.to_string())?;
+    }
+    let per = t.elapsed() / rounds;
+    table
+        .add(
+            "tlog",
+            format!("verify an inclusion proof ({} hashes)", proof.len()),
+            format!("{:.1} us", per.as_secs_f64() * 1e6),
+            format!("limit {}", ms(MAX_PROOF_VERIFY)),
+        )
+        .ratio_at_most(per.as_secs_f64() / MAX_PROOF_VERIFY.as_secs_f64(), 1.0);
     Ok(())
 }
