@@ -442,15 +442,15 @@ pub mod note {
 
     /// A verifier of notes: a name, its key hash and public key.
     #[derive(Clone, Debug, PartialEq, Eq)]
-    pub struct Verifier {
+    pub struct NoteVerifier {
         name: String,
         hash: [u8; 4],
         key: PublicKey,
     }
 
-    impl Verifier {
+    impl NoteVerifier {
         /// Parses a verifier key (`name+hash+base64(type ‖ key)`), checking the hash.
-        pub fn parse(vkey: &str) -> Result<Verifier, FormatError> {
+        pub fn parse(vkey: &str) -> Result<NoteVerifier, FormatError> {
             let bad = || ferr(format!("{vkey:?} is not an Ed25519 note verifier key"));
             let mut parts = vkey.splitn(3, '+');
             let (Some(name), Some(hash), Some(key)) = (parts.next(), parts.next(), parts.next())
@@ -475,7 +475,7 @@ pub mod note {
                 )));
             }
             let key = PublicKey::from_bytes(&public).map_err(|e| ferr(e.message))?;
-            Ok(Verifier {
+            Ok(NoteVerifier {
                 name: name.to_string(),
                 hash,
                 key,
@@ -526,7 +526,7 @@ pub mod note {
 
     /// Opens a signed note: splits text and signatures, checks every signature by a key in
     /// `verifiers` (one that fails refuses the note), and requires at least one to verify.
-    pub fn open(note: &str, verifiers: &[Verifier]) -> Result<Opened, FormatError> {
+    pub fn open(note: &str, verifiers: &[NoteVerifier]) -> Result<Opened, FormatError> {
         let split = note
             .rfind("\n\n")
             .ok_or_else(|| ferr("no blank line before the signatures"))?;
@@ -668,14 +668,14 @@ mod tests {
     #[test]
     fn notes_sign_and_open_and_refuse_what_does_not_verify() {
         let k = note::NoteKey::from_seed("example.org/board-log", &[3; 32]).unwrap();
-        let v = note::Verifier::parse(&k.vkey()).unwrap();
+        let v = note::NoteVerifier::parse(&k.vkey()).unwrap();
         let text = "example.org/board-log\n7\nCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=\n";
         let signed = note::sign(text, &k).unwrap();
         let opened = note::open(&signed, std::slice::from_ref(&v)).unwrap();
         assert_eq!(opened.text, text);
         assert_eq!(opened.verified, vec!["example.org/board-log".to_string()]);
         let other = note::NoteKey::from_seed("example.org/board-log", &[4; 32]).unwrap();
-        let w = note::Verifier::parse(&other.vkey()).unwrap();
+        let w = note::NoteVerifier::parse(&other.vkey()).unwrap();
         assert!(note::open(&signed, &[w]).is_err(), "unknown key only");
         let tampered = signed.replacen("\n7\n", "\n8\n", 1);
         assert!(note::open(&tampered, std::slice::from_ref(&v)).is_err());
@@ -690,6 +690,6 @@ mod tests {
             "00000000"
         };
         let forged = format!("{}+{wrong}+{}", parts[0], parts[2]);
-        assert!(note::Verifier::parse(&forged).is_err());
+        assert!(note::NoteVerifier::parse(&forged).is_err());
     }
 }

@@ -23,7 +23,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use coi_ledger::tlog::{
     self, leaf_hash,
-    note::{self, NoteKey, Verifier},
+    note::{self, NoteKey, NoteVerifier},
     Checkpoint, Hash, Tree,
 };
 use serde::{Deserialize, Serialize};
@@ -357,7 +357,7 @@ fn coi_artefacts(lines: &[Vec<u8>], key: &NoteKey, extensions: &[&str]) -> Artef
 fn coi_verify(a: &Artefacts) -> Result<usize, String> {
     let tree = tree_of(&a.lines);
     let root = |size: u64| tree.root(size).map_err(|e| format!("root of {size}: {e}"));
-    let verifier = Verifier::parse(&a.vkey).map_err(|e| format!("vkey: {e}"))?;
+    let verifier = NoteVerifier::parse(&a.vkey).map_err(|e| format!("vkey: {e}"))?;
     let opened = note::open(&a.note, &[verifier]).map_err(|e| format!("note: {e}"))?;
     let cp = Checkpoint::parse(&opened.text).map_err(|e| format!("checkpoint: {e}"))?;
     if cp.body() != opened.text {
@@ -482,7 +482,7 @@ fn go_checkpoints_and_proofs_verify_in_coi() {
 
         let checks = coi_verify(&go).unwrap_or_else(|e| panic!("size {n}: coi refuses Go's: {e}"));
         assert!(checks > 2, "size {n}: Go wrote no proofs");
-        let opened = note::open(&go.note, &[Verifier::parse(&go.vkey).expect("vkey")]).unwrap();
+        let opened = note::open(&go.note, &[NoteVerifier::parse(&go.vkey).expect("vkey")]).unwrap();
         assert_eq!(opened.verified, ["example.org/go-log"], "size {n}");
         let cp = Checkpoint::parse(&opened.text).expect("Go's checkpoint");
         assert_eq!((cp.origin.as_str(), cp.size), ("example.org/go-log", n));
@@ -554,7 +554,7 @@ struct Tamper {
 /// Re-signs `a`'s checkpoint after `change` with the honest key (seed 1), so that only the
 /// change, not the signature, is wrong.
 fn resign(a: &mut Artefacts, change: impl FnOnce(&mut Checkpoint)) {
-    let opened = note::open(&a.note, &[Verifier::parse(&a.vkey).expect("vkey")]).expect("open");
+    let opened = note::open(&a.note, &[NoteVerifier::parse(&a.vkey).expect("vkey")]).expect("open");
     let mut cp = Checkpoint::parse(&opened.text).expect("checkpoint");
     change(&mut cp);
     a.note = note::sign(&cp.body(), &key(ORIGIN, 1)).expect("sign");
@@ -628,7 +628,7 @@ const TAMPERS: &[Tamper] = &[
         what: "a note signed by another key of the same name",
         go_fails: "FAIL note opens",
         apply: |a| {
-            let text = note::open(&a.note, &[Verifier::parse(&a.vkey).unwrap()]).unwrap();
+            let text = note::open(&a.note, &[NoteVerifier::parse(&a.vkey).unwrap()]).unwrap();
             a.note = note::sign(&text.text, &key(ORIGIN, 2)).expect("sign");
         },
     },
@@ -636,7 +636,7 @@ const TAMPERS: &[Tamper] = &[
         what: "a note signed by another key of another name",
         go_fails: "FAIL note opens",
         apply: |a| {
-            let text = note::open(&a.note, &[Verifier::parse(&a.vkey).unwrap()]).unwrap();
+            let text = note::open(&a.note, &[NoteVerifier::parse(&a.vkey).unwrap()]).unwrap();
             a.note = note::sign(&text.text, &key("example.org/other", 1)).expect("sign");
         },
     },
