@@ -883,6 +883,14 @@ pub struct Options {
     pub max_age_days: u32,
 }
 
+/// The vote `e` records, if it is one on `matter`.
+fn vote_on<'a>(e: &'a Entry, matter: &Matter) -> Option<&'a Vote> {
+    match &e.data {
+        Data::Vote(v) if &v.matter == matter => Some(v),
+        _ => None,
+    }
+}
+
 /// Judges `which` votes on `matter` (spec §8.5): each vote with its continuations and the agenda
 /// it names; with no vote on the matter, the register as it stands for `members`, against the
 /// latest agenda that lists the matter.
@@ -895,14 +903,10 @@ pub fn judge_matter(
     which: &Which,
     options: Options,
 ) -> Result<Vec<Judgement>, SelectError> {
-    let vote_of = |e: &Entry| match &e.data {
-        Data::Vote(v) if &v.matter == matter => Some(v.clone()),
-        _ => None,
-    };
     let firsts: Vec<&Entry> = records
         .votes
         .iter()
-        .filter(|e| vote_of(e).is_some_and(|v| v.continues.is_none()))
+        .filter(|e| vote_on(e, matter).is_some_and(|v| v.continues.is_none()))
         .filter(|e| match which {
             Which::All => true,
             Which::Vote(id) => e.id == *id,
@@ -950,9 +954,9 @@ pub fn judge_matter(
         let continuations = records
             .votes
             .iter()
-            .filter(|e| vote_of(e).is_some_and(|v| v.continues == Some(first.id)))
+            .filter(|e| vote_on(e, matter).is_some_and(|v| v.continues == Some(first.id)))
             .collect();
-        let agenda = vote_of(first)
+        let agenda = vote_on(first, matter)
             .and_then(|v| v.agenda)
             .and_then(|id| agenda_by_id(&id));
         let record = VoteRecord {
@@ -1018,17 +1022,6 @@ impl Gather {
     /// The members whose chains were gathered, by id.
     pub fn members(&self) -> Vec<MemberId> {
         self.chains.keys().copied().collect()
-    }
-
-    /// The entry ids whose hex form starts with `prefix` (lowercase hex), at most `limit`.
-    pub fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Vec<EntryId> {
-        self.chains
-            .values()
-            .flatten()
-            .filter(|id| id.to_hex().starts_with(prefix))
-            .take(limit)
-            .copied()
-            .collect()
     }
 }
 

@@ -303,17 +303,10 @@ pub enum Finding<'a> {
 pub fn verify_files<R: BufRead, E: From<io::Error>>(
     readers: impl IntoIterator<Item = R>,
     options: VerifyOptions,
-    mut found: impl FnMut(Finding<'_>) -> Result<(), E>,
-    mut progress: impl FnMut(usize, u64),
+    found: impl FnMut(Finding<'_>) -> Result<(), E>,
+    progress: impl FnMut(usize, u64),
 ) -> Result<Vec<Report>, E> {
-    verify_body(
-        readers,
-        options,
-        &mut |_| false,
-        &mut |_, _, _, _| Ok(()),
-        &mut found,
-        &mut progress,
-    )
+    verify_files_accepted(readers, options, |_, _, _| Ok(()), found, progress)
 }
 
 /// [`verify_files`] whose `accept` is told of each entry a chain took (its file, line and entry),

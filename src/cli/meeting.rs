@@ -19,7 +19,7 @@ use coi_ledger::{
 use serde::Serialize;
 
 use super::publish::open_input;
-use super::render::{decl_summary, q, row};
+use super::render::{self, decl_summary, q, row};
 use super::{append_own, out, out_json, parse_matter, Outcome, Terminal};
 
 /// The fewest hex characters that name a member or entry a command acts on for someone else
@@ -285,7 +285,7 @@ pub(super) fn prompt(home: &Home, a: PromptArgs) -> Result<Outcome> {
         None => home.member(&store)?,
     };
     let meeting = a.meeting.as_deref().map(parse_matter).transpose()?;
-    let agendas = store.agendas()?;
+    let agendas = store.agendas(meeting.as_ref())?;
     let Some((latest, items, entries)) = meeting_agenda(&agendas, meeting.as_ref()) else {
         return Err(Error::Invalid(match &meeting {
             Some(m) => format!(
@@ -375,10 +375,7 @@ pub(super) fn prompt(home: &Home, a: PromptArgs) -> Result<Outcome> {
         }))?;
         return Ok(Outcome::Ok);
     }
-    let who = |m: &MemberId| match names.get(m) {
-        Some(n) => format!("{} {}", m.fingerprint(), q(n)),
-        None => m.fingerprint(),
-    };
+    let who = |m: &MemberId| render::who(&names, m);
     row(format!(
         "meeting {}{}: agenda {} by {} ({} entr{}){}",
         head.meeting.as_str(),
@@ -517,7 +514,7 @@ pub(super) fn vote(home: &Home, a: VoteArgs) -> Result<Outcome> {
             }
         }
     } else {
-        let listing = store.naming(&matter, "agenda")?;
+        let listing = store.entries_naming(&matter)?;
         match listing
             .iter()
             .filter(|e| matches!(&e.data, Data::Agenda(ag) if ag.item(&matter).is_some()))
@@ -741,9 +738,9 @@ impl Source {
         }
     }
 
-    fn agendas(&self) -> Result<Vec<Entry>> {
+    fn agendas(&self, meeting: &Matter) -> Result<Vec<Entry>> {
         match self {
-            Source::Store(s) => s.agendas(),
+            Source::Store(s) => s.agendas(Some(meeting)),
             Source::Files(g) => Ok(g.records().agendas.clone()),
         }
     }
@@ -927,7 +924,7 @@ pub(super) fn minutes(home: impl FnOnce() -> Result<Home>, a: MinutesArgs) -> Re
         Some(s) => s,
         None => return Ok(Outcome::Failed),
     };
-    let agendas = source.agendas()?;
+    let agendas = source.agendas(&meeting)?;
     let Some((latest, items, _)) = meeting_agenda(&agendas, Some(&meeting)) else {
         return Err(Error::Invalid(format!(
             "no agenda for {} is held: the minutes are written per agenda item",
@@ -978,10 +975,7 @@ pub(super) fn minutes(home: impl FnOnce() -> Result<Home>, a: MinutesArgs) -> Re
         .filter_map(|p| p.name.clone().map(|n| (p.member, n)))
         .collect();
     // The fingerprint first: it is the identity; a name is self-asserted.
-    let name = |m: &MemberId| match names.get(m) {
-        Some(n) => format!("{} {}", m.fingerprint(), q(n)),
-        None => m.fingerprint(),
-    };
+    let name = |m: &MemberId| render::who(&names, m);
     for (item, js) in items.iter().zip(&judged) {
         out("")?;
         row(format!(

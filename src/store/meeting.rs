@@ -11,10 +11,6 @@ use crate::error::Result;
 use crate::hash::Hash32;
 use crate::keys::MemberId;
 
-/// Entries that name a matter, of one kind, in store order.
-const QUERY_NAMING: &str = "SELECT t.line FROM matters x JOIN entries e ON e.rowid = x.entry
-     JOIN lines t ON t.rowid = e.rowid WHERE x.matter = ?1 AND e.kind = ?2 ORDER BY e.rowid";
-
 /// What `coi check` judges a matter from, as the store holds it ([`Store::check_input`]).
 pub struct CheckInput {
     /// The register of the members concerned, with the interests touching the matter.
@@ -45,15 +41,17 @@ impl Store {
         Ok(out)
     }
 
-    /// Entries of `kind` that name `matter` (spec §6.2; an agenda names its items and meeting),
-    /// in store order.
-    pub fn naming(&self, matter: &Matter, kind: &str) -> Result<Vec<Entry>> {
-        self.lines(QUERY_NAMING, rusqlite::params![matter.as_str(), kind])
-    }
-
-    /// Every `agenda` entry held, in store order.
-    pub fn agendas(&self) -> Result<Vec<Entry>> {
-        self.lines(QUERY_KIND, ["agenda"])
+    /// The `agenda` entries of `meeting` (through the matters index: an agenda names its
+    /// meeting), or every one held when `None`, in store order.
+    pub fn agendas(&self, meeting: Option<&Matter>) -> Result<Vec<Entry>> {
+        let all = match meeting {
+            Some(m) => self.entries_naming(m)?,
+            None => return self.lines(QUERY_KIND, ["agenda"]),
+        };
+        Ok(all
+            .into_iter()
+            .filter(|e| matches!(&e.data, Data::Agenda(a) if meeting == Some(&a.meeting)))
+            .collect())
     }
 
     /// What `coi check` judges `matter` from, read through the derived tables (so that it does
@@ -156,17 +154,7 @@ impl Store {
     /// The chains as held: every member's head, and the entries at the seqs `records`' votes
     /// committed to.
     pub fn known_chains(&self, records: &Records) -> Result<KnownChains> {
-        let mut heads = BTreeMap::new();
-        for h in self.members()? {
-            heads.insert(
-                h.member,
-                Head {
-                    id: h.id,
-                    member: h.member,
-                    seq: h.seq,
-                },
-            );
-        }
+        let heads = self.heads()?;
         let mut ids = BTreeMap::new();
         let mut st = self.conn.prepare_cached(QUERY_ID_AT)?;
         for (member, seq) in KnownChains::wanted(records) {

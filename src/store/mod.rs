@@ -648,6 +648,23 @@ fn hash(b: &[u8]) -> Result<Hash32> {
     Ok(Hash32::from_bytes(a))
 }
 
+#[cfg(test)]
+impl Store {
+    /// The steps of SQLite's plan for `sql` (every parameter NULL), for tests that a query finds
+    /// its rows through indexes.
+    pub(crate) fn query_plan(&self, sql: &str) -> Vec<String> {
+        let mut st = self
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("a query");
+        let nulls = vec![rusqlite::types::Null; st.parameter_count()];
+        st.query_map(rusqlite::params_from_iter(nulls), |r| r.get(3))
+            .expect("a plan")
+            .collect::<rusqlite::Result<_>>()
+            .expect("a plan")
+    }
+}
+
 fn parse_stored(line: &str) -> Result<Entry> {
     Entry::parse(line).map_err(|e| Error::Corrupt(Damage::Entry(e)))
 }

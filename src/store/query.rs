@@ -664,16 +664,7 @@ mod tests {
             ("log --member", QUERY_LOG_MEMBER),
         ];
         for (name, sql) in queries {
-            let mut st = store
-                .conn
-                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .unwrap();
-            let nulls = vec![rusqlite::types::Null; st.parameter_count()];
-            let steps: Vec<String> = st
-                .query_map(rusqlite::params_from_iter(nulls), |r| r.get(3))
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap();
+            let steps = store.query_plan(sql);
             // "SCAN t" reads a whole table; "SCAN t USING INDEX i" a whole index (fine for the
             // partial index of standing declarations only); "SCAN (subquery-1)" reads a
             // subquery's own (already selected) rows.

@@ -552,16 +552,7 @@ mod tests {
             QUERY_NAMING,
             QUERY_DECIDING,
         ] {
-            let mut st = store
-                .conn
-                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .unwrap();
-            let nulls = vec![rusqlite::types::Null; st.parameter_count()];
-            let steps: Vec<String> = st
-                .query_map(rusqlite::params_from_iter(nulls), |r| r.get(3))
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap();
+            let steps = store.query_plan(sql);
             assert!(
                 steps.iter().all(|s| !s.starts_with("SCAN")),
                 "{sql} scans: {steps:?}"
