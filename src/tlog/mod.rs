@@ -1,6 +1,7 @@
 //! A body's ledger as a transparency log: the RFC 6962 Merkle tree over its lines (SHA-256,
-//! leaf = the line's bytes without LF), inclusion and consistency proofs (RFC 9162 §2.1), and
-//! C2SP checkpoints (`tlog-checkpoint`) carried in C2SP signed notes (`signed-note`).
+//! leaf = the line's bytes without LF), inclusion and consistency proofs (RFC 9162 §2.1),
+//! C2SP checkpoints (`tlog-checkpoint`) carried in C2SP signed notes (`signed-note`), and a
+//! [`Frontier`]: the O(log n) state a store keeps to extend the tree without its leaves.
 //!
 //! Written from the specs; `tests/tlog_go.rs` checks it against Go's `golang.org/x/mod/sumdb`
 //! (`tlog` and `note`), and `tests/tlog_vectors.rs` against the transparency-dev/merkle test
@@ -116,13 +117,19 @@ impl Tree {
 
     /// The root of the first `size` leaves.
     pub fn root(&self, size: u64) -> Result<Hash, ProofError> {
+        self.holds(size)?;
+        Ok(self.mth(0, size))
+    }
+
+    /// Refuses a size beyond the tree's.
+    fn holds(&self, size: u64) -> Result<(), ProofError> {
         if size > self.size() {
             return Err(ProofError::Range(format!(
                 "tree size {size} > {}",
                 self.size()
             )));
         }
-        Ok(self.mth(0, size))
+        Ok(())
     }
 
     /// The inclusion proof of leaf `index` in the tree of the first `size` leaves (RFC 6962
@@ -182,6 +189,128 @@ impl Tree {
             self.subproof(m - k, start + k, n - k, false, out);
             out.push(self.mth(start, k));
         }
+    }
+}
+
+/// The incremental state of a tree: the hashes of its complete subtrees, one per set bit of the
+/// size (at most 64), so a tree persisted beside its checkpoint grows later at O(new leaves +
+/// log n) without its leaves.
+///
+/// # Wire format
+///
+/// [`Frontier::to_bytes`] writes the size as 8 bytes big-endian, then the subtree hashes from
+/// the leftmost (largest) subtree to the rightmost, 32 bytes each: 8 + 32 · popcount(size)
+/// bytes. [`Frontier::from_bytes`] takes exactly that and nothing else.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Frontier {
+    size: u64,
+    /// `subtrees[i]`: the root of the complete subtree of the i-th set bit of `size`, from the
+    /// highest.
+    subtrees: Vec<Hash>,
+}
+
+/// Why a [`Frontier`]'s bytes are refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FrontierError {
+    /// The bytes are shorter than the size they start with.
+    #[error("a frontier of {size} leaves is {expected} bytes, not {actual}")]
+    Length {
+        /// The size read (0 when not even 8 bytes were given).
+        size: u64,
+        /// The length that size requires.
+        expected: usize,
+        /// The length given.
+        actual: usize,
+    },
+    /// The tree already holds 2^64 − 1 leaves.
+    #[error("the tree is full")]
+    Full,
+}
+
+impl Frontier {
+    /// The frontier of the empty tree.
+    pub fn new() -> Frontier {
+        Frontier::default()
+    }
+
+    /// The number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends a leaf hash: O(1) amortized, O(log n) at most.
+    pub fn push(&mut self, leaf: Hash) -> Result<(), FrontierError> {
+        let size = self.size.checked_add(1).ok_or(FrontierError::Full)?;
+        let mut h = leaf;
+        // Each trailing 1 bit of the old size is a subtree the new leaf completes.
+        for _ in 0..self.size.trailing_ones() {
+            let Some(left) = self.subtrees.pop() else {
+                break;
+            };
+            h = node_hash(&left, &h);
+        }
+        self.subtrees.push(h);
+        self.size = size;
+        Ok(())
+    }
+
+    /// The tree's root (RFC 6962 MTH): the subtrees folded from the right.
+    pub fn root(&self) -> Hash {
+        let mut it = self.subtrees.iter().rev();
+        let Some(last) = it.next() else {
+            return empty_root();
+        };
+        it.fold(*last, |r, left| node_hash(left, &r))
+    }
+
+    /// The canonical bytes (see the type's wire format).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + 32 * self.subtrees.len());
+        out.extend_from_slice(&self.size.to_be_bytes());
+        for h in &self.subtrees {
+            out.extend_from_slice(h);
+        }
+        out
+    }
+
+    /// Reads [`Frontier::to_bytes`]'s encoding, strictly: exactly 8 + 32 · popcount(size)
+    /// bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Frontier, FrontierError> {
+        let bad = |size: u64, expected: usize| FrontierError::Length {
+            size,
+            expected,
+            actual: bytes.len(),
+        };
+        let Some((head, rest)) = bytes.split_first_chunk::<8>() else {
+            return Err(bad(0, 8));
+        };
+        let size = u64::from_be_bytes(*head);
+        let count = size.count_ones() as usize;
+        let (chunks, tail) = rest.as_chunks::<32>();
+        if chunks.len() != count || !tail.is_empty() {
+            return Err(bad(size, 8 + 32 * count));
+        }
+        Ok(Frontier {
+            size,
+            subtrees: chunks.to_vec(),
+        })
+    }
+}
+
+impl Tree {
+    /// The frontier of the tree of the first `size` leaves: O(log n).
+    pub fn frontier(&self, size: u64) -> Result<Frontier, ProofError> {
+        self.holds(size)?;
+        let mut subtrees = Vec::with_capacity(size.count_ones() as usize);
+        let mut start = 0u64;
+        for h in (0..64).rev() {
+            if (size >> h) & 1 == 1 {
+                subtrees.push(self.levels[h][(start >> h) as usize]);
+                start += 1 << h;
+            }
+        }
+        Ok(Frontier { size, subtrees })
     }
 }
 
@@ -436,6 +565,48 @@ mod tests {
             }
         }
         assert_eq!(root(&[]), empty_root());
+    }
+
+    #[test]
+    fn a_frontier_has_the_root_of_the_tree_at_every_size() {
+        let all = leaves(300);
+        let tree = Tree::from_leaves(all.iter().copied());
+        let mut f = Frontier::new();
+        assert_eq!(f.root(), empty_root());
+        for n in 0..=300u64 {
+            assert_eq!(f.size(), n);
+            assert_eq!(f.root(), tree.root(n).unwrap(), "size {n}");
+            assert_eq!(f.root(), mth(&all[..n as usize]), "size {n}");
+            assert_eq!(tree.frontier(n).unwrap(), f, "size {n}");
+            let bytes = f.to_bytes();
+            assert_eq!(bytes.len(), 8 + 32 * n.count_ones() as usize);
+            assert_eq!(Frontier::from_bytes(&bytes).unwrap(), f);
+            // One byte more or less, or another size's count of hashes, is refused.
+            assert!(Frontier::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert!(Frontier::from_bytes(&longer).is_err());
+            let mut other = bytes.clone();
+            other[..8].copy_from_slice(&(n + 1).to_be_bytes());
+            if (n + 1).count_ones() != n.count_ones() {
+                assert!(Frontier::from_bytes(&other).is_err(), "size {n}");
+            }
+            if let Some(&leaf) = all.get(n as usize) {
+                f.push(leaf).unwrap();
+            }
+        }
+        assert!(tree.frontier(301).is_err());
+        assert!(Frontier::from_bytes(&[]).is_err());
+        assert!(Frontier::from_bytes(&[0; 7]).is_err());
+        // A persisted frontier grows into the same tree as one never stored.
+        let mut g = Frontier::from_bytes(&tree.frontier(100).unwrap().to_bytes()).unwrap();
+        for &l in &all[100..] {
+            g.push(l).unwrap();
+        }
+        assert_eq!(g.root(), tree.root(300).unwrap());
+        let mut full =
+            Frontier::from_bytes(&[[0xff; 8].as_slice(), &[7; 32 * 64]].concat()).unwrap();
+        assert_eq!(full.push([0; 32]), Err(FrontierError::Full));
     }
 
     #[test]
