@@ -468,7 +468,6 @@ impl Checkpoint {
     /// line ends in LF, the origin and extensions are not empty, the size is decimal with no
     /// leading zero, the root is canonical standard base64 of 32 bytes.
     pub fn parse(text: &str) -> Result<Checkpoint, FormatError> {
-        use base64::Engine as _;
         let Some(body) = text.strip_suffix('\n') else {
             return Err(ferr("a checkpoint ends with a newline"));
         };
@@ -478,19 +477,10 @@ impl Checkpoint {
             return Err(ferr("a checkpoint's origin line is empty"));
         }
         let size_text = lines.next().ok_or_else(|| ferr("no tree size line"))?;
-        let size_ok = !size_text.is_empty()
-            && size_text.bytes().all(|b| b.is_ascii_digit())
-            && (size_text == "0" || !size_text.starts_with('0'));
-        let size: u64 = size_ok
-            .then(|| size_text.parse().ok())
-            .flatten()
+        let size = decimal(size_text)
             .ok_or_else(|| ferr(format!("tree size {size_text:?} is not a decimal number")))?;
         let root_text = lines.next().ok_or_else(|| ferr("no root hash line"))?;
-        let root: Hash = base64::engine::general_purpose::STANDARD
-            .decode(root_text)
-            .ok()
-            .filter(|b| base64::engine::general_purpose::STANDARD.encode(b) == root_text)
-            .and_then(|b| b.try_into().ok())
+        let root = base64_hash(root_text)
             .ok_or_else(|| ferr("the root hash is not base64 of 32 bytes"))?;
         let extensions: Vec<String> = lines.map(str::to_string).collect();
         if extensions.iter().any(String::is_empty) {
@@ -505,7 +495,29 @@ impl Checkpoint {
     }
 }
 
+/// A decimal number with no leading zero (but `0` itself), as C2SP writes sizes and indexes.
+fn decimal(text: &str) -> Option<u64> {
+    let ok = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    ok.then(|| text.parse().ok()).flatten()
+}
+
+/// Canonical standard base64 (padded, no stray bits): the bytes only if re-encoding them gives
+/// `text` back.
+fn base64_canonical(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    b64.decode(text).ok().filter(|b| b64.encode(b) == text)
+}
+
+/// A hash in canonical standard base64.
+fn base64_hash(text: &str) -> Option<Hash> {
+    base64_canonical(text).and_then(|b| b.try_into().ok())
+}
+
 pub mod note;
+pub mod proof;
 
 #[cfg(test)]
 mod tests {
