@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --example bench -- [--entries N] [--members M] [--seed S] [--quick]
 //!     [--rounds R] [--dir DIR] [--file LEDGER] [--enforce] [--store-only] [--verify-only]
+//!     [--memory-only] [--tlog-only]
 //! ```
 //!
 //! Every figure is printed next to its reference, measured in the same run on the same data, and
@@ -24,7 +25,11 @@
 //!   that store, whole processes, median under 100 ms (library times shown alongside);
 //! - append: `Store::append` per call at most 2x a bare durable single-row INSERT (WAL,
 //!   synchronous=FULL, own transaction, same file system, interleaved), and `coi declare` as a
-//!   whole process, median under 20 ms.
+//!   whole process, median under 20 ms;
+//! - body log: the RFC 6962 tree (and the frontier) of the file's lines on one core at least half
+//!   as fast as SHA-256 of the file; a checkpoint after 1,000 new lines from a stored frontier
+//!   as fast at n as at n/4 (within 1.5x); verifying an inclusion proof, and a whole tlog-proof
+//!   bundle, under 1 ms.
 //!
 //! The store sections run the `coi` binary of the same profile, which the harness builds first
 //! (`cargo build --bin coi`, a no-op when up to date: `cargo run --example` builds no binaries).
@@ -32,7 +37,7 @@
 //! `--quick` (20,000 entries, 50 members) is the CI smoke test. `--enforce` exits with status 1
 //! when a target is missed (off by default: shared CI machines are noisy). `--store-only` skips
 //! the verify and memory sections, `--verify-only` the store sections, `--memory-only` runs the
-//! memory sections alone.
+//! memory sections alone, `--tlog-only` the body log section alone.
 //!
 //! The ledger is generated deterministically (`tests/support/ledger_gen.rs`) into `--dir`
 //! (default: `$TMPDIR/coi-bench`) and reused by later runs with the same parameters.
@@ -59,7 +64,7 @@ const MAX_VERIFY_RSS: u64 = 64 << 20;
 /// Lines of the file used for the bare verify_strict figure (sampled evenly over the file).
 const BARE_SAMPLE: usize = 100_000;
 
-const USAGE: &str = "usage: bench [--entries N] [--members M] [--seed S] [--quick] [--rounds R] [--dir DIR] [--file LEDGER] [--enforce] [--store-only] [--verify-only] [--memory-only]\n       bench --verify-child LEDGER [--threads N]";
+const USAGE: &str = "usage: bench [--entries N] [--members M] [--seed S] [--quick] [--rounds R] [--dir DIR] [--file LEDGER] [--enforce] [--store-only] [--verify-only] [--memory-only] [--tlog-only]\n       bench --verify-child LEDGER [--threads N]";
 
 #[derive(Debug, Clone)]
 struct Args {
@@ -77,6 +82,8 @@ struct Args {
     verify_only: bool,
     /// Only the memory sections.
     memory_only: bool,
+    /// Only the body log section.
+    tlog_only: bool,
     verify_child: Option<PathBuf>,
     threads: Option<usize>,
 }
@@ -94,6 +101,7 @@ fn parse_args() -> Result<Args, String> {
         store_only: false,
         verify_only: false,
         memory_only: false,
+        tlog_only: false,
         verify_child: None,
         threads: None,
     };
@@ -116,6 +124,7 @@ fn parse_args() -> Result<Args, String> {
             "--store-only" => a.store_only = true,
             "--verify-only" => a.verify_only = true,
             "--memory-only" => a.memory_only = true,
+            "--tlog-only" => a.tlog_only = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -326,7 +335,8 @@ fn run(args: &Args) -> Result<bool, String> {
         }
         None => prepare_ledger(args, &dir, &mut table)?,
     };
-    let coi = ensure_coi();
+    // The body log section runs no `coi` process.
+    let coi = if args.tlog_only { None } else { ensure_coi() };
     let ctx = Ctx {
         args: args.clone(),
         ledger,
@@ -342,24 +352,10 @@ fn run(args: &Args) -> Result<bool, String> {
         ctx.threads
     );
 
-    if !ctx.args.store_only {
-        if !ctx.args.memory_only {
-            bench_verify(&ctx, &mut table)?;
-        }
-        bench_verify_memory(&ctx, &mut table)?;
-        bench_bounded_memory(&ctx, &mut table)?;
-        if !ctx.args.memory_only {
-            bench_tlog(&ctx, &mut table)?;
-        }
-    }
-    if !ctx.args.verify_only && !ctx.args.memory_only {
-        let picks = pick_from_ledger(&ctx.ledger, ctx.entries)?;
-        let home = bench_import(&ctx, &mut table)?;
-        bench_queries(&ctx, home.as_ref(), &picks, &mut table)?;
-        bench_check(&ctx, home.as_ref(), &picks, &mut table)?;
-        bench_append(&ctx, home.as_ref(), &picks, &mut table)?;
-        // The home (with the imported store) is deleted here, before the table is printed.
-        drop(home);
+    if ctx.args.tlog_only {
+        bench_tlog(&ctx, &mut table)?;
+    } else {
+        run_sections(&ctx, &mut table)?;
     }
 
     println!();
@@ -387,6 +383,30 @@ fn run(args: &Args) -> Result<bool, String> {
         );
     }
     Ok(ok || !args.enforce)
+}
+
+/// Every section but the body log's alone (which `--tlog-only` runs).
+fn run_sections(ctx: &Ctx, table: &mut Table) -> Result<(), String> {
+    if !ctx.args.store_only {
+        if !ctx.args.memory_only {
+            bench_verify(ctx, table)?;
+        }
+        bench_verify_memory(ctx, table)?;
+        bench_bounded_memory(ctx, table)?;
+        if !ctx.args.memory_only {
+            bench_tlog(ctx, table)?;
+        }
+    }
+    if !ctx.args.verify_only && !ctx.args.memory_only {
+        let picks = pick_from_ledger(&ctx.ledger, ctx.entries)?;
+        let home = bench_import(ctx, table)?;
+        bench_queries(ctx, home.as_ref(), &picks, table)?;
+        bench_check(ctx, home.as_ref(), &picks, table)?;
+        bench_append(ctx, home.as_ref(), &picks, table)?;
+        // The home (with the imported store) is deleted here, before the table is printed.
+        drop(home);
+    }
+    Ok(())
 }
 
 fn count_lines(path: &Path) -> io::Result<u64> {
@@ -1132,8 +1152,17 @@ const MAX_QUERY: Duration = Duration::from_millis(100);
 /// Target: building the RFC 6962 tree of a file's lines, one core, at least this fraction of
 /// SHA-256's throughput over the same bytes.
 const MIN_TREE_RATIO: f64 = 0.5;
-/// Target: verifying one inclusion proof.
+/// Target: verifying one inclusion proof, or one tlog-proof bundle.
 const MAX_PROOF_VERIFY: Duration = Duration::from_millis(1);
+/// Target: an incremental checkpoint of the same appended lines at n over at n/4 (O(new lines +
+/// log n): flat, up to noise).
+const MAX_CHECKPOINT_GROWTH: f64 = 1.5;
+/// Lines appended before an incremental checkpoint.
+const TLOG_APPEND: usize = 1000;
+/// Runs of each incremental checkpoint (the median is shown).
+const TLOG_RUNS: usize = 31;
+/// The origin of the bench's checkpoints.
+const TLOG_ORIGIN: &str = "bench.example/log";
 /// Target: `coi check --ledger FILE` at least this fraction of `coi verify FILE`'s speed.
 const MIN_CHECK_LEDGER_RATIO: f64 = 0.85;
 /// Target: `Store::append` per call over a bare durable single-row INSERT.
@@ -1924,11 +1953,14 @@ fn bench_check(
     Ok(())
 }
 
-/// The body log (issue 12): the RFC 6962 tree over the file's lines on one core, against
-/// SHA-256 over the same bytes (the file in memory, both timed twice, the faster kept), and
-/// verifying an inclusion proof of a leaf in the middle.
+/// The body log (issue 12): the RFC 6962 tree and the frontier over the file's lines on one
+/// core, against SHA-256 over the same bytes (the file in memory, each timed twice, the faster
+/// kept); an incremental checkpoint from a persisted frontier after appending
+/// `TLOG_APPEND` lines, at the full size and at a quarter of it (the median of
+/// `TLOG_RUNS`); proving one entry as a C2SP tlog-proof, and verifying an inclusion path and a
+/// proof bundle.
 fn bench_tlog(ctx: &Ctx, table: &mut Table) -> Result<(), String> {
-    use coi_ledger::tlog;
+    use coi_ledger::tlog::{self, note, proof::Proof, Checkpoint, Frontier};
     use sha2::Digest as _;
     let bytes = std::fs::read(&ctx.ledger).map_err(|e| e.to_string())?;
     let lines: Vec<&[u8]> = bytes
@@ -1950,40 +1982,153 @@ fn bench_tlog(ctx: &Ctx, table: &mut Table) -> Result<(), String> {
         let t = tlog::Tree::from_leaves(lines.iter().map(|l| tlog::leaf_hash(l)));
         t.size()
     });
-    let ratio = sha.as_secs_f64() / tree_time.as_secs_f64().max(1e-9);
-    table
-        .add(
-            "tlog",
-            format!(
-                "RFC 6962 tree of {} lines, 1 thread",
-                group(lines.len() as u64)
-            ),
-            format!("{:.2} s", tree_time.as_secs_f64()),
-            format!("SHA-256 of the file {:.2} s", sha.as_secs_f64()),
-        )
-        .ratio_at_least(ratio, MIN_TREE_RATIO);
+    let frontier_time = best(&|| {
+        let mut f = Frontier::new();
+        for l in &lines {
+            if f.push(tlog::leaf_hash(l)).is_err() {
+                return 0;
+            }
+        }
+        u64::from(f.root()[0])
+    });
+    let reference = format!(
+        "SHA-256 of the file ({}) {:.2} s",
+        mib(bytes.len() as u64),
+        sha.as_secs_f64()
+    );
+    for (what, took) in [("RFC 6962 tree", tree_time), ("frontier", frontier_time)] {
+        table
+            .add(
+                "tlog",
+                format!("{what} of {} lines, 1 thread", group(lines.len() as u64)),
+                format!("{:.2} s", took.as_secs_f64()),
+                reference.clone(),
+            )
+            .ratio_at_least(
+                sha.as_secs_f64() / took.as_secs_f64().max(1e-9),
+                MIN_TREE_RATIO,
+            );
+    }
     let tree = tlog::Tree::from_leaves(lines.iter().map(|l| tlog::leaf_hash(l)));
     let n = tree.size();
     if n == 0 {
         return Ok(());
     }
+    let key = note::NoteKey::from_seed(TLOG_ORIGIN, &[7; 32]).map_err(|e| e.to_string())?;
+    let vkey = note::NoteVerifier::parse(&key.vkey()).map_err(|e| e.to_string())?;
+
+    // An incremental checkpoint: read the frontier stored with the last checkpoint, push the
+    // new lines, sign the new checkpoint and store the frontier again.
+    let checkpoint_after = |size: u64| -> Result<Duration, String> {
+        let stored = tree.frontier(size).map_err(|e| e.to_string())?.to_bytes();
+        let new = &lines[size as usize..size as usize + TLOG_APPEND];
+        let mut runs = Vec::with_capacity(TLOG_RUNS);
+        for _ in 0..TLOG_RUNS {
+            let t = Instant::now();
+            let mut f = Frontier::from_bytes(&stored).map_err(|e| e.to_string())?;
+            for l in new {
+                f.push(tlog::leaf_hash(l)).map_err(|e| e.to_string())?;
+            }
+            let c = Checkpoint {
+                origin: TLOG_ORIGIN.into(),
+                size: f.size(),
+                root: f.root(),
+                extensions: vec![],
+            };
+            let signed = note::sign(&c.body(), &key).map_err(|e| e.to_string())?;
+            std::hint::black_box((signed, f.to_bytes()));
+            runs.push(t.elapsed());
+        }
+        Ok(median(&mut runs))
+    };
+    let quarter = n / 4;
+    if quarter >= TLOG_APPEND as u64 {
+        let at_n = checkpoint_after(n - TLOG_APPEND as u64)?;
+        let at_quarter = checkpoint_after(quarter - TLOG_APPEND as u64)?;
+        table
+            .add(
+                "tlog",
+                format!(
+                    "checkpoint after {} new lines, from a stored frontier, at {}",
+                    group(TLOG_APPEND as u64),
+                    group(n)
+                ),
+                format!("{:.1} us", at_n.as_secs_f64() * 1e6),
+                format!(
+                    "at {}: {:.1} us",
+                    group(quarter),
+                    at_quarter.as_secs_f64() * 1e6
+                ),
+            )
+            .ratio_at_most(
+                at_n.as_secs_f64() / at_quarter.as_secs_f64().max(1e-9),
+                MAX_CHECKPOINT_GROWTH,
+            );
+    }
+
     let i = n / 2;
     let root = tree.root(n).map_err(|e| e.to_string())?;
-    let proof = tree.inclusion_proof(i, n).map_err(|e| e.to_string())?;
-    let leaf = tlog::leaf_hash(lines[i as usize]);
+    let checkpoint = Checkpoint {
+        origin: TLOG_ORIGIN.into(),
+        size: n,
+        root,
+        extensions: vec![],
+    };
+    let signed = note::sign(&checkpoint.body(), &key).map_err(|e| e.to_string())?;
+    let line = lines[i as usize];
     let rounds = 1000u32;
-    let t = Instant::now();
-    for _ in 0..rounds {
-        tlog::verify_inclusion(&leaf, i, n, &proof, &root).map_err(|e| e.to_string())?;
+    let per_round = |f: &mut dyn FnMut() -> Result<(), String>| -> Result<Duration, String> {
+        let t = Instant::now();
+        for _ in 0..rounds {
+            f()?;
+        }
+        Ok(t.elapsed() / rounds)
+    };
+    let prove = per_round(&mut || {
+        let p = Proof::build(&tree, i, signed.clone(), Some(line.to_vec()))
+            .map_err(|e| e.to_string())?;
+        std::hint::black_box(p.encode());
+        Ok(())
+    })?;
+    let bundle = Proof::build(&tree, i, signed.clone(), Some(line.to_vec()))
+        .map_err(|e| e.to_string())?
+        .encode();
+    table.add(
+        "tlog",
+        format!("prove one entry: a tlog-proof of {} B", bundle.len()),
+        format!("{:.1} us", prove.as_secs_f64() * 1e6),
+        "no target",
+    );
+    let leaf = tlog::leaf_hash(line);
+    let path = tree.inclusion_proof(i, n).map_err(|e| e.to_string())?;
+    let verify_path = per_round(&mut || {
+        tlog::verify_inclusion(&leaf, i, n, &path, &root).map_err(|e| e.to_string())
+    })?;
+    let verify_bundle = per_round(&mut || {
+        let p = Proof::parse(bundle.as_bytes()).map_err(|e| e.to_string())?;
+        let leaf = p.leaf().ok_or("the proof has no extra")?;
+        p.verify(leaf, std::slice::from_ref(&vkey))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })?;
+    for (what, per) in [
+        (
+            format!("verify an inclusion proof ({} hashes)", path.len()),
+            verify_path,
+        ),
+        (
+            "verify a tlog-proof (parse, open the note, the path)".to_string(),
+            verify_bundle,
+        ),
+    ] {
+        table
+            .add(
+                "tlog",
+                what,
+                format!("{:.1} us", per.as_secs_f64() * 1e6),
+                format!("limit {}", ms(MAX_PROOF_VERIFY)),
+            )
+            .ratio_at_most(per.as_secs_f64() / MAX_PROOF_VERIFY.as_secs_f64(), 1.0);
     }
-    let per = t.elapsed() / rounds;
-    table
-        .add(
-            "tlog",
-            format!("verify an inclusion proof ({} hashes)", proof.len()),
-            format!("{:.1} us", per.as_secs_f64() * 1e6),
-            format!("limit {}", ms(MAX_PROOF_VERIFY)),
-        )
-        .ratio_at_most(per.as_secs_f64() / MAX_PROOF_VERIFY.as_secs_f64(), 1.0);
     Ok(())
 }
