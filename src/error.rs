@@ -221,6 +221,24 @@ pub enum Error {
     /// An argument or request is not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// Another process changed the state this operation read first (a checkpoint was signed,
+    /// a checkpoint cosigned): nothing was written.
+    #[error("{0}")]
+    Conflict(String),
+    /// A checkpoint, note, proof or policy is not what the C2SP specs define (spec §13).
+    #[error("{0}")]
+    Tlog(String),
+    /// A witness refused to cosign a checkpoint: the log, its checkpoint or its file is bad.
+    /// The evidence is kept in the store (`coi witness --evidence`).
+    #[error("refused to cosign {}: {problem}: {detail}", crate::text::quote(.origin))]
+    WitnessRefused {
+        /// The log's origin.
+        origin: String,
+        /// What is wrong, as the evidence names it.
+        problem: String,
+        /// In words.
+        detail: String,
+    },
     /// An entry could not be built because a field is not acceptable.
     #[error("{0}")]
     Format(#[from] FormatError),
@@ -615,6 +633,9 @@ pub enum Damage {
     /// A member's stored head time is not a time.
     #[error("a member's stored head time is not a time")]
     HeadTime,
+    /// A stored checkpoint's tree data (hash, size or frontier) is damaged.
+    #[error("stored checkpoint data: {0}; run `coi fsck`")]
+    Tlog(String),
     /// The target of an entry being stored, which verified, is not held.
     #[error("target {} of a verified entry is not held", .0.fingerprint())]
     TargetNotHeld(Hash32),

@@ -36,7 +36,9 @@ pub use crate::error::FileKind;
 use crate::display::escape;
 use crate::entry::{Data, Entry, Profile};
 use crate::error::{Error, Result};
-use crate::keys::{KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey};
+use crate::keys::{
+    KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey, TlogKeyFile, TlogRole,
+};
 use crate::store::{ImportReport, OpenOptions, Store, WaitNotice};
 
 /// File name of the secret key in a home.
@@ -45,6 +47,10 @@ pub const KEY_FILE: &str = "secret-key.json";
 pub const STORE_FILE: &str = "store.sqlite";
 /// File name of the new key while a key rotation is being made.
 pub const PENDING_KEY_FILE: &str = "secret-key.json.new";
+/// File name of the key that signs this home's body log checkpoints (spec §12, §13).
+pub const LOG_KEY_FILE: &str = "log-key.json";
+/// File name of the key that cosigns other logs' checkpoints (spec §12, §13).
+pub const WITNESS_KEY_FILE: &str = "witness-key.json";
 /// Largest key file read.
 const MAX_KEY_FILE: u64 = 4096;
 
@@ -358,6 +364,52 @@ impl Home {
             }
             other => other,
         })
+    }
+
+    /// The path of the log or witness key.
+    pub fn tlog_key_path(&self, role: TlogRole) -> PathBuf {
+        self.dir.join(match role {
+            TlogRole::Log => LOG_KEY_FILE,
+            TlogRole::Witness => WITNESS_KEY_FILE,
+        })
+    }
+
+    /// Reads the log or witness key, if the home has one (refused as the secret key file is:
+    /// a link, someone else's, or open to group or others).
+    pub fn read_tlog_key(&self, role: TlogRole) -> Result<Option<TlogKeyFile>> {
+        let path = self.tlog_key_path(role);
+        let text = match read_private(&path) {
+            Ok(t) => t,
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        };
+        TlogKeyFile::decode(&text, role)
+            .map(Some)
+            .map_err(|e| Error::KeyFile {
+                path,
+                reason: e.to_string(),
+            })
+    }
+
+    /// Creates the log or witness key named `name` (0600, exclusive, synced); an existing one
+    /// is never replaced.
+    pub fn create_tlog_key(&self, role: TlogRole, name: &str) -> Result<TlogKeyFile> {
+        self.check()?;
+        let key = TlogKeyFile {
+            role,
+            name: name.to_string(),
+            secret: SecretKey::generate(),
+        };
+        // Round-trip through the decoder so that a bad name is refused before anything is written.
+        let text = key.encode();
+        TlogKeyFile::decode(text.as_bytes(), role).map_err(|e| Error::KeyFile {
+            path: self.tlog_key_path(role),
+            reason: e.to_string(),
+        })?;
+        write_private(&self.dir, &self.tlog_key_path(role), &text)?;
+        Ok(key)
     }
 
     /// Reads the pending key of an unfinished rotation, if there is one.

@@ -535,3 +535,110 @@ mod tests {
         );
     }
 }
+
+/// What a transparency-log key signs (spec §12): a body log's checkpoints, or cosignatures of
+/// other logs' checkpoints. Each role has its own key, never a member's signing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlogRole {
+    /// Signs the checkpoints of the body log this store keeps (C2SP signed note, type 0x01).
+    Log,
+    /// Cosigns checkpoints of logs it has checked (C2SP cosignature/v1, type 0x04).
+    Witness,
+}
+
+impl TlogRole {
+    /// The key file's `kind`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            TlogRole::Log => "coi-log-key",
+            TlogRole::Witness => "coi-witness-key",
+        }
+    }
+}
+
+/// A log or witness key as held in its key file (spec §12): its role, its key name (a log's
+/// origin, a witness's name) and the secret key.
+#[derive(Debug)]
+pub struct TlogKeyFile {
+    /// What the key signs.
+    pub role: TlogRole,
+    /// The key name of its notes and cosignatures.
+    pub name: String,
+    /// The secret key.
+    pub secret: SecretKey,
+}
+
+impl TlogKeyFile {
+    /// Encodes the key file: one canonical JSON line and LF.
+    pub fn encode(&self) -> Zeroizing<String> {
+        let mut obj = json!({
+            "kind": self.role.kind(),
+            "name": self.name,
+            "public": self.secret.public().to_hex(),
+            "secret": hex::encode(*self.secret.seed()),
+            "v": 1,
+        });
+        let mut text = Zeroizing::new(crate::canon::encode(&obj));
+        text.push('\n');
+        if let Some(Value::String(s)) = obj.get_mut("secret") {
+            zeroize::Zeroize::zeroize(s);
+        }
+        text
+    }
+
+    /// Decodes a key file of `role`, refusing any other form, and one whose `public` is not the
+    /// secret's.
+    pub fn decode(text: &[u8], role: TlogRole) -> Result<TlogKeyFile, KeyFileError> {
+        let malformed = |m: &str| KeyFileError::Malformed(m.to_string());
+        let mut obj = parse_obj(text)?;
+        let keys = ["kind", "name", "public", "secret", "v"];
+        if obj.len() != keys.len() || obj.keys().any(|k| !keys.contains(&k.as_str())) {
+            return Err(malformed("unexpected or missing fields"));
+        }
+        if obj.get("v").and_then(Value::as_u64) != Some(1) {
+            return Err(malformed("unsupported key file version (expected v 1)"));
+        }
+        if obj.get("kind").and_then(Value::as_str) != Some(role.kind()) {
+            return Err(KeyFileError::Malformed(format!(
+                "not a {} file",
+                role.kind()
+            )));
+        }
+        let name = obj
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty() && !n.chars().any(|c| c.is_whitespace() || c == '+'))
+            .ok_or_else(|| malformed("`name` is not a key name"))?
+            .to_string();
+        let public = obj
+            .get("public")
+            .and_then(Value::as_str)
+            .ok_or_else(|| malformed("missing `public`"))
+            .and_then(|p| PublicKey::from_hex(p).map_err(|e| KeyFileError::Malformed(e.message)))?;
+        let mut seed = Zeroizing::new([0u8; 32]);
+        let secret_ok = match obj.get("secret").and_then(Value::as_str) {
+            Some(s) if s.len() == 64 && !s.bytes().any(|b| b.is_ascii_uppercase()) => {
+                hex::decode_to_slice(s.as_bytes(), seed.as_mut_slice()).is_ok()
+            }
+            _ => false,
+        };
+        if let Some(Value::String(s)) = obj.get_mut("secret") {
+            zeroize::Zeroize::zeroize(s);
+        }
+        if !secret_ok {
+            return Err(malformed("`secret` is not 64 lowercase hex"));
+        }
+        let secret = SecretKey::from_seed(&seed);
+        if secret.public() != public {
+            return Err(malformed(
+                "the stored public key does not match the secret key",
+            ));
+        }
+        Ok(TlogKeyFile { role, name, secret })
+    }
+
+    /// The 32-byte seed, for the note and cosignature keys of `tlog`.
+    pub fn seed(&self) -> Zeroizing<[u8; 32]> {
+        self.secret.seed()
+    }
+}

@@ -213,7 +213,7 @@ impl CrossFiles {
         }
         let heads: &[Head] = match &e.data {
             Data::Vote(v) => &v.heads,
-            Data::Witness(w) => &w.heads,
+            Data::Witness(w) => w.heads(),
             _ => &[],
         };
         for h in heads {
@@ -355,7 +355,10 @@ mod tests {
     use crate::testutil::Chain;
 
     fn witness(heads: Vec<Head>) -> Data {
-        Data::Witness(Witness { heads })
+        Data::Witness(Witness {
+            heads: Some(heads),
+            ..Default::default()
+        })
     }
 
     fn classes(found: &[CrossProblem]) -> Vec<(usize, u64, ErrorClass, Option<u64>)> {

@@ -335,7 +335,10 @@ fn data() -> impl Strategy<Value = DataGen> {
                     outcome,
                 })
             }),
-        heads().prop_map(|heads| Data::Witness(Witness { heads })),
+        heads().prop_map(|heads| Data::Witness(Witness {
+            heads: Some(heads),
+            ..Default::default()
+        })),
         (
             "[a-z][a-z0-9-]{0,31}"
                 .prop_filter("not a known kind", |k| !KNOWN_KINDS.contains(&k.as_str())),

@@ -252,13 +252,14 @@ fn ask_everything(store: &Store, what: &str) {
     assert_eq!(got, want, "{what}: determinations");
 }
 
-/// Turns the version 3 store at `path` (closed) into the version 2 store it was before version 3's
-/// tables: version 3 only added tables, so this is what version 2 held.
+/// Turns the store at `path` (closed) into the version 2 store it was before version 3's and
+/// version 4's tables: versions 3 and 4 only added tables, so this is what version 2 held.
 fn make_version_2(path: &Path) {
     let c = rusqlite::Connection::open(path).expect("open");
     c.execute_batch(
         "DROP TABLE interests; DROP TABLE standing; DROP TABLE member_rows; DROP TABLE determinations;
-         PRAGMA user_version = 2;",
+         DROP TABLE tlog_checkpoints; DROP TABLE tlog_cosignatures; DROP TABLE tlog_witnessed;
+         DROP TABLE tlog_evidence; PRAGMA user_version = 2;",
     )
     .expect("back to version 2");
 }

@@ -5,6 +5,7 @@
 //! A command returns an [`Outcome`] or an error; [`exit_code`] is the one place that turns them
 //! into exit codes. A new command group is a new file and a line in [`run`].
 
+mod checkpoint;
 mod declare;
 mod identity;
 mod maintain;
@@ -105,6 +106,25 @@ enum Command {
     /// Exit 0 when the check of every item flags nothing, 1 when something is flagged, 2 on
     /// usage or other errors.
     Minutes(meeting::MinutesArgs),
+    /// Create this home's log key and announce it in your chain, or show it.
+    ///
+    /// The log key signs checkpoints of the store's export (every chain, in order of arrival):
+    /// the body log (spec §13). It is not your signing key.
+    LogKey(checkpoint::LogKeyArgs),
+    /// Sign a C2SP checkpoint of the body log, and ask witnesses to cosign it.
+    ///
+    /// Prints it with every cosignature known: returned by witnesses, or published by members
+    /// in `witness` entries the store imported.
+    Checkpoint(checkpoint::CheckpointArgs),
+    /// Cosign a body log's checkpoint after checking it against the published ledger file.
+    ///
+    /// Refuses a checkpoint that is not of the file, or not consistent with the last one you
+    /// cosigned for that log, and keeps the evidence. Exit 0 cosigned, 1 refused, 2 errors.
+    Witness(checkpoint::WitnessArgs),
+    /// Write a C2SP tlog-proof that an entry is in a cosigned checkpoint (no home needed).
+    ///
+    /// Anyone checks it with `coi verify --proof FILE --log-key VKEY` (or --policy FILE).
+    Prove(checkpoint::ProveArgs),
 }
 
 /// Runs one command.
@@ -147,6 +167,10 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Determine(a) => meeting::determine(&home()?, a),
         Command::Check(a) => meeting::check(home, a),
         Command::Minutes(a) => meeting::minutes(home, a),
+        Command::LogKey(a) => checkpoint::log_key(&home()?, a),
+        Command::Checkpoint(a) => checkpoint::checkpoint(&home()?, a),
+        Command::Witness(a) => checkpoint::witness(&home()?, a),
+        Command::Prove(a) => checkpoint::prove(a),
     }
 }
 

@@ -28,8 +28,14 @@ pub(super) struct ExportArgs {
 #[derive(ClapArgs, Debug)]
 pub(super) struct VerifyArgs {
     /// Ledger files to verify (`-` reads standard input, e.g. `curl -s URL | coi verify -`).
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present = "proof", value_name = "FILE")]
     files: Vec<PathBuf>,
+    /// Check a C2SP tlog-proof (from `coi prove`) instead: the entry it carries is signed, and
+    /// is in a checkpoint signed by the log key (--log-key) and cosigned as required.
+    #[arg(long, value_name = "FILE", conflicts_with = "files")]
+    pub(super) proof: Option<PathBuf>,
+    #[command(flatten)]
+    pub(super) proof_keys: super::checkpoint::ProofKeys,
     /// Machine-readable report.
     #[arg(long)]
     json: bool,
@@ -158,6 +164,9 @@ fn empty_input(name: &str) -> Error {
 }
 
 pub(super) fn verify(a: VerifyArgs) -> Result<Outcome> {
+    if let Some(proof) = &a.proof {
+        return super::checkpoint::verify_proof(proof, &a.proof_keys, a.json);
+    }
     let mut names: Vec<String> = Vec::new();
     let mut readers: Vec<Box<dyn io::BufRead>> = Vec::new();
     let mut bars = Vec::new();

@@ -166,7 +166,21 @@ pub(super) fn summary(e: &Entry) -> String {
             d.declaration.fingerprint(),
             d.outcome
         ),
-        Data::Witness(w) => format!("witnesses {} heads", w.heads.len()),
+        Data::Witness(w) => match &w.checkpoint {
+            Some(c) => format!(
+                "cosigns checkpoint {} of {} ({} lines){}",
+                c.root.fingerprint(),
+                q(&c.origin),
+                c.size,
+                if w.heads().is_empty() {
+                    String::new()
+                } else {
+                    format!(", witnesses {} heads", w.heads().len())
+                }
+            ),
+            None => format!("witnesses {} heads", w.heads().len()),
+        },
+        Data::LogKey(l) => format!("announces log key {} for {}", q(&l.vkey), q(&l.origin)),
         Data::Agenda(a) => format!(
             "agenda of {}{}: {} item(s): {}",
             a.meeting.as_str(),

@@ -371,12 +371,40 @@ impl Agenda {
     }
 }
 
-/// `witness` data (spec §8.3).
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+/// `witness` data (spec §8.3): chain heads the signer saw, a checkpoint of a body's log it
+/// cosigned, or both.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct Witness {
-    pub heads: Vec<Head>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<CheckpointRef>,
+    /// The C2SP cosignature/v1 signature (base64 of key id, timestamp and signature).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cosignature: Option<String>,
+    /// The cosigner's verifier key (C2SP vkey, type 0x04).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cosigner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heads: Option<Vec<Head>>,
+}
+
+impl Witness {
+    /// The heads the witness lists (none for a checkpoint-only witness).
+    pub fn heads(&self) -> &[Head] {
+        self.heads.as_deref().unwrap_or(&[])
+    }
+}
+
+/// `log-key` data (spec §13): the member announces the key that signs a body log's
+/// checkpoints.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct LogKey {
+    pub origin: String,
+    /// The log's verifier key (C2SP vkey, type 0x01), named `origin`.
+    pub vkey: String,
 }
 
 token_enum!(
@@ -396,6 +424,7 @@ token_enum!(
         /** `determination` (§8.2). */ Determination = "determination",
         /** `witness` (§8.3). */ Witness = "witness",
         /** `agenda` (§8.4). */ Agenda = "agenda",
+        /** `log-key` (§13). */ LogKey = "log-key",
     }
 );
 
@@ -434,6 +463,8 @@ pub enum Data {
     Witness(Witness),
     /// `agenda`.
     Agenda(Agenda),
+    /// `log-key`.
+    LogKey(LogKey),
     /// A kind this version does not define (spec §6.1): carried, not interpreted.
     Unknown {
         /// The kind.
@@ -473,6 +504,7 @@ impl Data {
             Data::Determination(_) => Kind::Determination,
             Data::Witness(_) => Kind::Witness,
             Data::Agenda(_) => Kind::Agenda,
+            Data::LogKey(_) => Kind::LogKey,
             Data::Unknown { kind, .. } => return Err(kind),
         })
     }
@@ -545,6 +577,7 @@ impl Data {
             Data::Determination(x) => v(x),
             Data::Witness(x) => v(x),
             Data::Agenda(x) => v(x),
+            Data::LogKey(x) => v(x),
             Data::Unknown { data, .. } => Value::Object(data.clone()),
         }
     }
@@ -574,6 +607,7 @@ impl Data {
             Some(Kind::Determination) => Data::Determination(de(text)?),
             Some(Kind::Witness) => Data::Witness(de(text)?),
             Some(Kind::Agenda) => Data::Agenda(de(text)?),
+            Some(Kind::LogKey) => Data::LogKey(de(text)?),
             // `amend` (its `target` sits among the declaration's keys) and unknown kinds: through
             // the value, by `from_value` itself.
             Some(Kind::Amend) | None => {
@@ -631,6 +665,7 @@ impl Data {
             Kind::Determination => Data::Determination(de(kind, Value::Object(map))?),
             Kind::Witness => Data::Witness(de(kind, Value::Object(map))?),
             Kind::Agenda => Data::Agenda(de(kind, Value::Object(map))?),
+            Kind::LogKey => Data::LogKey(de(kind, Value::Object(map))?),
         };
         d.validate()?;
         Ok(d)
@@ -682,10 +717,8 @@ impl Data {
                 Ok(())
             }
             Data::Determination(d) => opt_text("note", &d.note, MAX_TEXT),
-            Data::Witness(w) => {
-                sorted_unique("heads", w.heads.iter().map(|h| &h.member), MAX_HEADS)?;
-                heads_seq(&w.heads)
-            }
+            Data::Witness(w) => validate_witness(w),
+            Data::LogKey(l) => validate_log_key(l),
             Data::Agenda(a) => {
                 opt_text("title", &a.title, MAX_NAME)?;
                 if a.items.is_empty() || a.items.len() > MAX_ITEMS {
@@ -712,6 +745,54 @@ impl Data {
             Data::Unknown { .. } => Ok(()),
         }
     }
+}
+
+/// Spec §8.3: heads, a cosigned checkpoint, or both; a checkpoint comes with its cosigner and a
+/// cosignature that verifies.
+fn validate_witness(w: &Witness) -> Result<(), FormatError> {
+    if let Some(heads) = &w.heads {
+        sorted_unique("heads", heads.iter().map(|h| &h.member), MAX_HEADS)?;
+        heads_seq(heads)?;
+    }
+    match (&w.checkpoint, &w.cosigner, &w.cosignature) {
+        (None, None, None) if w.heads.is_some() => Ok(()),
+        (None, None, None) => Err(bad_field("a witness lists heads, a checkpoint, or both")),
+        (Some(c), Some(cosigner), Some(cosignature)) => {
+            checkpoint_origin(&c.origin)?;
+            crate::tlog::cosigned_ref(&c.origin, c.size, c.root.as_bytes(), cosigner, cosignature)
+                .map(|_| ())
+                .map_err(|e| bad_field(format!("witness cosignature: {e}")))
+        }
+        _ => Err(bad_field(
+            "a witness's checkpoint, cosigner and cosignature come together",
+        )),
+    }
+}
+
+/// An origin that can name a log key: text(256) with no white space and no `+` (spec §13).
+fn checkpoint_origin(origin: &str) -> Result<(), FormatError> {
+    text("checkpoint origin", origin, MAX_ORIGIN)?;
+    if origin.chars().any(|c| c.is_whitespace() || c == '+') {
+        return Err(bad_field(
+            "a log's origin holds no white space and no `+` (it names the log's key)",
+        ));
+    }
+    Ok(())
+}
+
+/// Spec §13: the vkey is an Ed25519 note key named by the origin.
+fn validate_log_key(l: &LogKey) -> Result<(), FormatError> {
+    checkpoint_origin(&l.origin)?;
+    let v = crate::tlog::note::NoteVerifier::parse(&l.vkey)
+        .map_err(|e| bad_field(format!("log-key vkey: {e}")))?;
+    if v.name() != l.origin {
+        return Err(bad_field(format!(
+            "log-key vkey is named {}, not the origin {}",
+            crate::text::quote(v.name()),
+            crate::text::quote(&l.origin)
+        )));
+    }
+    Ok(())
 }
 
 fn heads_seq(heads: &[Head]) -> Result<(), FormatError> {

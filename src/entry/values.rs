@@ -345,7 +345,7 @@ pub(super) fn opt_text(name: &str, s: &Option<String>, max: usize) -> Result<(),
 }
 
 /// Whether `s` is padded standard base64 in its one canonical form (zero trailing bits).
-pub(super) fn is_canonical_base64(s: &str) -> bool {
+pub(crate) fn is_canonical_base64(s: &str) -> bool {
     use base64::Engine as _;
     let e = base64::engine::general_purpose::STANDARD;
     e.decode(s).map(|b| e.encode(b) == s).unwrap_or(false)

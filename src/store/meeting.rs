@@ -23,14 +23,14 @@ pub struct CheckInput {
     pub members: Vec<MemberId>,
 }
 /// Every entry of one kind, in store order.
-const QUERY_KIND: &str = "SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid
+pub(super) const QUERY_KIND: &str = "SELECT t.line FROM entries e JOIN lines t ON t.rowid = e.rowid
      WHERE e.kind = ?1 ORDER BY e.rowid";
 /// The id of a member's entry at a seq.
 const QUERY_ID_AT: &str = "SELECT e.id FROM entries e JOIN members m ON m.no = e.member
      WHERE m.member = ?1 AND e.seq = ?2";
 
 impl Store {
-    fn lines(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Entry>> {
+    pub(super) fn lines(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Entry>> {
         let mut st = self.conn.prepare_cached(sql)?;
         let mut rows = st.query(params)?;
         let mut out = Vec::new();

@@ -31,18 +31,21 @@ mod import;
 mod meeting;
 mod query;
 mod register;
+mod tlog;
 
 pub use check::{StoreCheck, MAX_CHECK_PROBLEMS};
 use import::Rows;
 pub use import::{ImportReport, Stale, BULK_JOURNAL_BYTES, BULK_MIN, MAX_FORK_LINES};
 pub use meeting::CheckInput;
+pub use tlog::{Evidence, LogState, MemberCosignature, SignedCheckpoint, Witnessed, MAX_LISTED};
 
 /// The newest store schema this build knows (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
-const MIGRATIONS: [&str; 3] = [
+pub const SCHEMA_VERSION: i64 = 4;
+const MIGRATIONS: [&str; 4] = [
     include_str!("../../schema/store-001.sql"),
     include_str!("../../schema/store-002.sql"),
     include_str!("../../schema/store-003.sql"),
+    include_str!("../../schema/store-004.sql"),
 ];
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);

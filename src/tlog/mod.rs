@@ -516,8 +516,47 @@ fn base64_hash(text: &str) -> Option<Hash> {
     base64_canonical(text).and_then(|b| b.try_into().ok())
 }
 
+pub mod body;
 pub mod note;
 pub mod proof;
+
+/// Checks a cosignature of the checkpoint `{origin, size, root}` (no extension lines) by the
+/// cosigner `vkey`, as a `witness` entry gives them (spec §8.3): `cosignature` is the base64 of
+/// the C2SP cosignature/v1 blob (key hash, timestamp, signature). Returns the cosignature's time.
+pub fn cosigned_ref(
+    origin: &str,
+    size: u64,
+    root: &Hash,
+    vkey: &str,
+    cosignature: &str,
+) -> Result<u64, FormatError> {
+    let cosigner = note::NoteVerifier::parse(vkey)?;
+    if cosigner.kind() != note::KeyKind::CosignatureV1 {
+        return Err(ferr(
+            "the cosigner's key is not a cosignature/v1 key (type 0x04)",
+        ));
+    }
+    if !crate::entry::is_canonical_base64(cosignature) {
+        return Err(ferr("the cosignature is not canonical padded base64"));
+    }
+    let body = Checkpoint {
+        origin: origin.to_string(),
+        size,
+        root: *root,
+        extensions: vec![],
+    }
+    .body();
+    note::verify_cosignature(
+        &body,
+        &cosignature_line(cosigner.name(), cosignature),
+        &cosigner,
+    )
+}
+
+/// The signature line of a cosignature kept as a name and a base64 blob.
+pub fn cosignature_line(name: &str, blob: &str) -> String {
+    format!("\u{2014} {name} {blob}")
+}
 
 #[cfg(test)]
 mod tests {

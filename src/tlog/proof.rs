@@ -181,7 +181,7 @@ impl Proof {
     /// optional `extra` line in canonical standard base64 of at most [`MAX_EXTRA`] bytes, the
     /// index in decimal with no leading zero, at most [`MAX_PATH`] hashes in canonical base64,
     /// a blank line, and a signed note of at most [`MAX_NOTE`] bytes whose text is a checkpoint.
-    /// Signatures are not checked here ([`Proof::verify`] does). Whatever it accepts,
+    /// Signatures are not checked here ([`Proof::check`] does). Whatever it accepts,
     /// [`Proof::encode`] writes back byte for byte.
     pub fn parse(bytes: &[u8]) -> Result<Proof, Error> {
         if bytes.len() > MAX_PROOF {
@@ -263,7 +263,7 @@ impl Proof {
     /// `log_keys` are the log's own keys, since any of them that verifies is taken as the
     /// log's signature; count witness cosignatures under your own policy by opening
     /// [`Proof::note`] with the witnesses' keys.
-    pub fn verify(&self, leaf: &[u8], log_keys: &[note::NoteVerifier]) -> Result<Verified, Error> {
+    pub fn check(&self, leaf: &[u8], log_keys: &[note::NoteVerifier]) -> Result<Verified, Error> {
         let opened = note::open(&self.note, log_keys).map_err(Error::Signature)?;
         let checkpoint = Checkpoint::parse(&opened.text).map_err(Error::Checkpoint)?;
         verify_inclusion(
@@ -337,7 +337,7 @@ mod tests {
             assert_eq!(back, p);
             assert_eq!(back.encode(), text);
             let ok = back
-                .verify(back.leaf().unwrap(), std::slice::from_ref(&v))
+                .check(back.leaf().unwrap(), std::slice::from_ref(&v))
                 .unwrap();
             assert_eq!(ok.checkpoint.size, 21);
             assert_eq!(ok.note.verified, vec![ORIGIN.to_string()]);
@@ -349,7 +349,7 @@ mod tests {
         let text = p.encode();
         assert!(text.starts_with("c2sp.org/tlog-proof@v1\nindex 0\n\nexample.org/board-log\n1\n"));
         assert_eq!(Proof::parse(text.as_bytes()).unwrap(), p);
-        p.verify(&all[0], &[v]).unwrap();
+        p.check(&all[0], &[v]).unwrap();
     }
 
     #[test]
@@ -357,8 +357,8 @@ mod tests {
         let (all, tree, note, v) = signed(13);
         let vs = [v];
         let p = Proof::build(&tree, 6, note.clone(), Some(all[6].clone())).unwrap();
-        p.verify(&all[6], &vs).unwrap();
-        let refused = |q: &Proof, leaf: &[u8]| q.verify(leaf, &vs).unwrap_err();
+        p.check(&all[6], &vs).unwrap();
+        let refused = |q: &Proof, leaf: &[u8]| q.check(leaf, &vs).unwrap_err();
         assert!(matches!(refused(&p, &all[5]), Error::Inclusion(_)));
         let mut q = p.clone();
         q.index = 7;
@@ -381,7 +381,7 @@ mod tests {
         assert!(matches!(refused(&q, &all[6]), Error::Signature(_)));
         let (_, w) = key(4);
         assert!(matches!(
-            p.verify(&all[6], &[w]).unwrap_err(),
+            p.check(&all[6], &[w]).unwrap_err(),
             Error::Signature(_)
         ));
         // A correctly signed checkpoint of another tree (the root differs).
@@ -389,7 +389,7 @@ mod tests {
         let mut q = Proof::build(&t14, 6, n14, None).unwrap();
         q.path = p.path.clone();
         assert!(matches!(
-            q.verify(&all[6], &[v14]).unwrap_err(),
+            q.check(&all[6], &[v14]).unwrap_err(),
             Error::Inclusion(_)
         ));
         // Building refuses a note that is not the tree's.

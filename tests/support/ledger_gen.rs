@@ -611,7 +611,10 @@ impl Planner {
         pick.sort_unstable();
         pick.dedup();
         let heads = self.heads_of(&pick, m);
-        (!heads.is_empty()).then_some(Data::Witness(Witness { heads }))
+        (!heads.is_empty()).then_some(Data::Witness(Witness {
+            heads: Some(heads),
+            ..Default::default()
+        }))
     }
 
     /// Content of the next entry of member `m` (who has a profile already); may change `m`'s key.

@@ -1671,8 +1671,13 @@ fn cases(k: &Keys) -> Vec<Case> {
             v
         };
         let w200 = sign(
-            &a.at(3, a2.id)
-                .draft(2, Data::Witness(Witness { heads: heads(200) })),
+            &a.at(3, a2.id).draft(
+                2,
+                Data::Witness(Witness {
+                    heads: Some(heads(200)),
+                    ..Default::default()
+                }),
+            ),
             &k.alice,
         );
         add(
@@ -2011,7 +2016,13 @@ fn three_members(k: &Keys) -> Vec<u8> {
     ));
     let mut heads = vec![a.head(), b.head()];
     heads.sort_by_key(|h| h.member);
-    lines.push(c.push(18, Data::Witness(Witness { heads })));
+    lines.push(c.push(
+        18,
+        Data::Witness(Witness {
+            heads: Some(heads),
+            ..Default::default()
+        }),
+    ));
     lines.push(c.push(
         19,
         Data::NoConflict(NoConflict {
@@ -2026,7 +2037,13 @@ fn three_members(k: &Keys) -> Vec<u8> {
 /// A witness by carol naming `heads` (sorted by member, as the schema wants).
 fn witness_of(c: &mut Chain<'_>, time: i64, mut heads: Vec<Head>) -> Entry {
     heads.sort_by_key(|h| h.member);
-    c.push(time, Data::Witness(Witness { heads }))
+    c.push(
+        time,
+        Data::Witness(Witness {
+            heads: Some(heads),
+            ..Default::default()
+        }),
+    )
 }
 
 /// Heads checked against the chains of one file (spec §5.4).
