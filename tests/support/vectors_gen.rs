@@ -10,11 +10,11 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use coi_ledger::{
-    key_accept_message, signing_message, Agenda, AgendaItem, Ballot, Between, Category, Data, Date,
-    Declaration, Determination, Disclosure, Draft, Entry, EntryId, ErrorClass, Hash32, Head,
-    KeyRotation, Matter, MemberId, Mitigation, NoConflict, Outcome, Participation, Presence,
-    Profile, Reaffirm, Relationship, Retract, Scope, SealedField, SecretKey, Timestamp, Vote,
-    VoteResult, Whose, Withdraw, Witness, CTX_MEMBER_ID, CTX_SEAL,
+    key_accept_message, signing_message, Agenda, AgendaItem, Ballot, Between, Category,
+    CheckpointRef, Data, Date, Declaration, Determination, Disclosure, Draft, Entry, EntryId,
+    ErrorClass, Hash32, Head, KeyRotation, LogKey, Matter, MemberId, Mitigation, NoConflict,
+    Outcome, Participation, Presence, Profile, Reaffirm, Relationship, Retract, Scope, SealedField,
+    SecretKey, Timestamp, Vote, VoteResult, Whose, Withdraw, Witness, CTX_MEMBER_ID, CTX_SEAL,
 };
 use serde_json::{json, Map, Value};
 
@@ -1707,6 +1707,119 @@ fn cases(k: &Keys) -> Vec<Case> {
         add(
             "bad-field-head-as-array",
             ledger(&[l1, l2, &w_array]),
+            invalid(&[(3, BadField)]),
+        );
+    }
+    {
+        // Spec §13: a `log-key` entry binds an origin to the log's vkey, named by the origin.
+        use coi_ledger::tlog::note::{CosignerKey, NoteKey};
+        let origin = "example.org/board-log";
+        let log = NoteKey::from_seed(origin, &[0x10; 32]).expect("a valid key name");
+        let mut c = a.at(3, a2.id);
+        let lk = c.push(
+            2,
+            Data::LogKey(LogKey {
+                origin: origin.into(),
+                vkey: log.vkey(),
+            }),
+        );
+        add("valid-log-key", ledger(&[l1, l2, &lk.line]), valid());
+        let other = NoteKey::from_seed("example.org/other-log", &[0x10; 32]).expect("name");
+        let misnamed = edit(&lk, &k.alice, |e| {
+            data(e).insert("vkey".into(), Value::String(other.vkey()));
+        });
+        add(
+            "bad-field-log-key-named-otherwise",
+            ledger(&[l1, l2, &misnamed]),
+            invalid(&[(3, BadField)]),
+        );
+        let vkey = log.vkey();
+        let mut parts: Vec<&str> = vkey.splitn(3, '+').collect();
+        let bad_hash = "00000000";
+        parts[1] = bad_hash;
+        let wrong_hash = edit(&lk, &k.alice, |e| {
+            data(e).insert("vkey".into(), Value::String(parts.join("+")));
+        });
+        add(
+            "bad-field-log-key-hash",
+            ledger(&[l1, l2, &wrong_hash]),
+            invalid(&[(3, BadField)]),
+        );
+        let spaced = edit(&lk, &k.alice, |e| {
+            data(e).insert(
+                "origin".into(),
+                Value::String("example.org/board log".into()),
+            );
+        });
+        add(
+            "bad-field-log-key-origin-with-space",
+            ledger(&[l1, l2, &spaced]),
+            invalid(&[(3, BadField)]),
+        );
+
+        // Spec §8.3: a witness entry carrying a cosignature/v1 of a checkpoint.
+        let root = [0xab; 32];
+        let text = format!("{origin}\n7\n{}\n", B64.encode(root));
+        let cosigner = CosignerKey::from_seed("witness.example.org/alice", &[0x20; 32])
+            .expect("a valid key name");
+        let line = cosigner.cosign(&text, 1_780_000_000).expect("cosigns");
+        let blob = line
+            .rsplit(' ')
+            .next()
+            .expect("a signature line")
+            .to_string();
+        let cp = CheckpointRef {
+            origin: origin.into(),
+            root: Hash32::from_bytes(root),
+            size: 7,
+        };
+        let w = a.at(3, a2.id).push(
+            2,
+            Data::Witness(Witness {
+                checkpoint: Some(cp),
+                cosignature: Some(blob),
+                cosigner: Some(cosigner.vkey()),
+                heads: None,
+            }),
+        );
+        add(
+            "valid-witness-cosigned-checkpoint",
+            ledger(&[l1, l2, &w.line]),
+            valid(),
+        );
+        let other_size = edit(&w, &k.alice, |e| {
+            data(e)["checkpoint"]["size"] = json!(8);
+        });
+        add(
+            "bad-field-witness-cosignature-of-another-checkpoint",
+            ledger(&[l1, l2, &other_size]),
+            invalid(&[(3, BadField)]),
+        );
+        let bare = edit(&w, &k.alice, |e| {
+            data(e).remove("cosignature");
+        });
+        add(
+            "bad-field-witness-checkpoint-without-cosignature",
+            ledger(&[l1, l2, &bare]),
+            invalid(&[(3, BadField)]),
+        );
+        let note_key = edit(&w, &k.alice, |e| {
+            let as_note = NoteKey::from_seed("witness.example.org/alice", &[0x20; 32])
+                .expect("name")
+                .vkey();
+            data(e).insert("cosigner".into(), Value::String(as_note));
+        });
+        add(
+            "bad-field-witness-cosigner-is-a-note-key",
+            ledger(&[l1, l2, &note_key]),
+            invalid(&[(3, BadField)]),
+        );
+        let empty = edit(&w, &k.alice, |e| {
+            *data(e) = Map::new();
+        });
+        add(
+            "bad-field-witness-empty",
+            ledger(&[l1, l2, &empty]),
             invalid(&[(3, BadField)]),
         );
     }
