@@ -205,6 +205,95 @@ fn stored_checkpoint(
     })
 }
 
+/// The checkpoint a vote recorded now commits to: with a log key, the latest checkpoint of the
+/// body log that has a cosignature, or else the latest signed (said on standard error).
+pub(super) fn vote_checkpoint(home: &Home, store: &Store) -> Result<Option<CheckpointRef>> {
+    let Some(key) = home.read_tlog_key(TlogRole::Log)? else {
+        return Ok(None);
+    };
+    let c = match stored_checkpoint(store, &key.name, None) {
+        Ok(c) => c,
+        Err(_) => match store.latest_checkpoint(&key.name)? {
+            Some(c) => {
+                eprintln!(
+                    "coi: no checkpoint of the body log is cosigned yet: the vote commits to the latest signed ({} lines)",
+                    c.size
+                );
+                c
+            }
+            None => {
+                eprintln!("coi: no checkpoint of the body log signed yet (`coi checkpoint`): the vote commits to none");
+                return Ok(None);
+            }
+        },
+    };
+    Ok(Some(CheckpointRef {
+        origin: c.origin,
+        root: Hash32::from_bytes(c.root),
+        size: c.size,
+    }))
+}
+
+/// A cosignature's time as people read it.
+fn when(t: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t as i64)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| t.to_string())
+}
+
+fn cosigners_text(c: &coi_ledger::store::Cosigned) -> String {
+    if c.cosigners.is_empty() {
+        return "not cosigned".into();
+    }
+    let list: Vec<String> = c
+        .cosigners
+        .iter()
+        .map(|(n, t)| format!("{} at {}", q(n), when(*t)))
+        .collect();
+    format!("cosigned by {}", list.join(", "))
+}
+
+/// `coi check`: the checkpoint of the body log a vote commits to, as this store knows it.
+pub(super) fn print_vote_checkpoint(store: &Store, vote: &coi_ledger::EntryId) -> Result<()> {
+    let e = store.find(&vote.to_hex())?.entry;
+    let Data::Vote(v) = &e.data else {
+        return Ok(());
+    };
+    let Some(c) = &v.checkpoint else {
+        return super::render::row("checkpoint: the vote commits to none");
+    };
+    let known = store.signed_checkpoint(&c.origin, c.size)?;
+    let text = match known {
+        Some(k) if k.checkpoint.root == *c.root.as_bytes() => {
+            format!("signed here, {}", cosigners_text(&k))
+        }
+        Some(_) => "NOT the checkpoint of that size signed here (its root differs)".into(),
+        None => "not a checkpoint signed here".into(),
+    };
+    super::render::row(format!(
+        "checkpoint: {} lines of {} root {}: {text}",
+        c.size,
+        q(&c.origin),
+        c.root.fingerprint()
+    ))
+}
+
+/// `coi check`: the earliest cosigned checkpoint of the body log that holds an entry.
+pub(super) fn print_entry_checkpoint(store: &Store, id: &coi_ledger::EntryId) -> Result<()> {
+    match store.earliest_cosigned(id)? {
+        Some(c) => super::render::row(format!(
+            "        in checkpoint of {} lines, {}",
+            c.checkpoint.size,
+            cosigners_text(&c)
+        )),
+        None => Ok(()),
+    }
+}
+
 /// How many cosignatures the store knows of a checkpoint it signed.
 fn cosigners(store: &Store, c: &coi_ledger::store::SignedCheckpoint) -> Result<usize> {
     Ok(store.submitted_cosignatures(&c.origin, c.size)?.len()
@@ -788,14 +877,7 @@ pub(super) fn verify_proof(path: &Path, keys: &ProofKeys, json: bool) -> Result<
         Err(e) => out(format!("NOT VALID: {}", escape(&e.to_string())))?,
     }
     for (name, t) in &cosigned {
-        let when = time::OffsetDateTime::from_unix_timestamp(*t as i64)
-            .ok()
-            .and_then(|d| {
-                d.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-            .unwrap_or_else(|| t.to_string());
-        out(format!("cosigned by {} at {}", q(name), when))?;
+        out(format!("cosigned by {} at {}", q(name), when(*t)))?;
     }
     out(format!(
         "{} of the {} witness(es) given cosigned; {} required: {}",

@@ -101,6 +101,10 @@ pub(super) struct VoteArgs {
     /// Record the vote without an agenda (no standing declaration is then linked to it).
     #[arg(long)]
     no_agenda: bool,
+    /// Do not commit the vote to a checkpoint of this store's body log (by default, with a log
+    /// key, it commits to the latest checkpoint with a cosignature).
+    #[arg(long)]
+    no_checkpoint: bool,
 }
 
 #[derive(ClapArgs, Debug)]
@@ -529,6 +533,11 @@ pub(super) fn vote(home: &Home, a: VoteArgs) -> Result<Outcome> {
             }
         }
     };
+    let checkpoint = if a.no_checkpoint {
+        None
+    } else {
+        super::checkpoint::vote_checkpoint(home, &store)?
+    };
     let key = home.signing_key(&store, &me, &Terminal)?;
     let all: Vec<_> = parts.into_iter().collect();
     let mut first: Option<EntryId> = None;
@@ -547,7 +556,7 @@ pub(super) fn vote(home: &Home, a: VoteArgs) -> Result<Outcome> {
             .collect();
         let data = Data::Vote(Vote {
             agenda,
-            checkpoint: None,
+            checkpoint: checkpoint.clone(),
             continues: first,
             heads: vote_heads,
             held,
@@ -775,7 +784,11 @@ pub(super) fn check(home: impl FnOnce() -> Result<Home>, a: CheckArgs) -> Result
             if i > 0 {
                 out("")?;
             }
-            print_judgement(j, &names)?;
+            let store = match &source {
+                Source::Store(s) => Some(s),
+                Source::Files(_) => None,
+            };
+            print_judgement(j, &names, store)?;
         }
     }
     Ok(Outcome::of(!judged.iter().any(Judgement::flagged)))
@@ -796,7 +809,11 @@ fn presence_text(p: &Participant) -> String {
     }
 }
 
-fn print_judgement(j: &Judgement, names: &HashMap<MemberId, String>) -> Result<()> {
+fn print_judgement(
+    j: &Judgement,
+    names: &HashMap<MemberId, String>,
+    store: Option<&Store>,
+) -> Result<()> {
     match (&j.vote, &j.recorder) {
         (Some(v), Some(r)) => {
             let recorder = j
@@ -816,6 +833,9 @@ fn print_judgement(j: &Judgement, names: &HashMap<MemberId, String>) -> Result<(
             ))?;
             if let Some(m) = &j.motion {
                 row(format!("motion {}", q(m)))?;
+            }
+            if let Some(store) = store {
+                super::checkpoint::print_vote_checkpoint(store, v)?;
             }
         }
         _ => row(format!(
@@ -847,6 +867,9 @@ fn print_judgement(j: &Judgement, names: &HashMap<MemberId, String>) -> Result<(
                 d.time.as_str(),
                 decl_summary(&d.declaration)
             ))?;
+            if let Some(store) = store {
+                super::checkpoint::print_entry_checkpoint(store, &d.id)?;
+            }
         }
         if let Some(n) = &p.nil_return {
             let what = if p.status == Status::NilReturn {

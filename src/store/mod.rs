@@ -37,7 +37,9 @@ pub use check::{StoreCheck, MAX_CHECK_PROBLEMS};
 use import::Rows;
 pub use import::{ImportReport, Stale, BULK_JOURNAL_BYTES, BULK_MIN, MAX_FORK_LINES};
 pub use meeting::CheckInput;
-pub use tlog::{Evidence, LogState, MemberCosignature, SignedCheckpoint, Witnessed, MAX_LISTED};
+pub use tlog::{
+    Cosigned, Evidence, LogState, MemberCosignature, SignedCheckpoint, Witnessed, MAX_LISTED,
+};
 
 /// The newest store schema this build knows (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 4;

@@ -485,3 +485,99 @@ impl Store {
             .collect())
     }
 }
+
+/// A checkpoint this store signed, with the cosignatures it knows of it: key name and time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cosigned {
+    /// The checkpoint.
+    pub checkpoint: SignedCheckpoint,
+    /// Each cosignature's key name and time (seconds since the Epoch).
+    pub cosigners: Vec<(String, u64)>,
+}
+
+/// The time in a cosignature line's blob (key hash, u64 big-endian time, signature).
+fn line_time(line: &str) -> Option<u64> {
+    use base64::Engine as _;
+    let b64 = line.rsplit(' ').next()?;
+    let blob = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    Some(u64::from_be_bytes(blob.get(4..12)?.try_into().ok()?))
+}
+
+impl Store {
+    /// The checkpoint signed here with its cosignatures: those witnesses returned (checked
+    /// against their keys when they were kept) and those members published.
+    pub fn cosigned(&self, c: SignedCheckpoint) -> Result<Cosigned> {
+        let mut cosigners: Vec<(String, u64)> = self
+            .submitted_cosignatures(&c.origin, c.size)?
+            .iter()
+            .filter_map(|l| {
+                let name = l
+                    .trim_start_matches('\u{2014}')
+                    .trim_start()
+                    .split(' ')
+                    .next()?;
+                Some((name.to_string(), line_time(l)?))
+            })
+            .collect();
+        for m in self.member_cosignatures(&c.origin, c.size, &c.root)? {
+            let name = crate::tlog::note::NoteVerifier::parse(&m.cosigner)
+                .map(|v| v.name().to_string())
+                .unwrap_or_default();
+            cosigners.push((name, m.time));
+        }
+        cosigners.sort();
+        cosigners.dedup();
+        Ok(Cosigned {
+            checkpoint: c,
+            cosigners,
+        })
+    }
+
+    /// The earliest checkpoint signed here that contains entry `id` and has a cosignature.
+    pub fn earliest_cosigned(&self, id: &crate::entry::EntryId) -> Result<Option<Cosigned>> {
+        let rowid: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT rowid FROM entries WHERE id = ?1",
+                [id.as_bytes().as_slice()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(rowid) = rowid else { return Ok(None) };
+        let mut st = self.conn.prepare(
+            "SELECT origin, size FROM tlog_checkpoints WHERE last_entry >= ?1 ORDER BY size LIMIT ?2",
+        )?;
+        let found: Vec<(String, i64)> = st
+            .query_map(params![rowid, MAX_LISTED as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        for (origin, size) in found {
+            let size = size_of(size)?;
+            let Some(c) = self
+                .signed_checkpoints(&origin)?
+                .into_iter()
+                .find(|c| c.size == size)
+            else {
+                continue;
+            };
+            let c = self.cosigned(c)?;
+            if !c.cosigners.is_empty() {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The checkpoint signed here of `{origin, size}`, if any, with its cosignatures.
+    pub fn signed_checkpoint(&self, origin: &str, size: u64) -> Result<Option<Cosigned>> {
+        match self
+            .signed_checkpoints(origin)?
+            .into_iter()
+            .find(|c| c.size == size)
+        {
+            Some(c) => self.cosigned(c).map(Some),
+            None => Ok(None),
+        }
+    }
+}
