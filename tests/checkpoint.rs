@@ -1,0 +1,294 @@
+//! The body log as a transparency log, as a secretary, members and an outsider use it: `coi
+//! log-key`, `coi checkpoint`, `coi witness`, `coi vote` committing to a cosigned checkpoint,
+//! `coi prove` and `coi verify --proof`; and every witness refusing a rewritten or truncated
+//! log, with the evidence kept (spec §13).
+
+mod support;
+
+use std::path::Path;
+
+use support::cli::{coi, Home};
+
+const ORIGIN: &str = "example.org/board-log";
+const ITEM: &str = "board-2026-12/item-4";
+
+fn s(p: &Path) -> String {
+    p.to_str().expect("a UTF-8 path").to_string()
+}
+
+fn member(h: &Home) -> String {
+    h.coi(&["whoami", "--json"]).ok().json()["member"]
+        .as_str()
+        .expect("a member id")
+        .to_string()
+}
+
+fn export(h: &Home, name: &str) -> String {
+    let p = s(&h.file(name));
+    h.coi(&["export", "-o", &p]).ok();
+    p
+}
+
+/// The body: a secretary running the log and two members, Ada (who declares on the item) and
+/// Bob; the secretary holds every chain, has signed a checkpoint and published it with the
+/// body log.
+struct Body {
+    sec: Home,
+    ada: Home,
+    bob: Home,
+    vkey: String,
+    ledger: String,
+    checkpoint: String,
+    declaration: String,
+}
+
+fn body() -> Body {
+    let sec = Home::init("Sam Secretary");
+    let run = sec.coi(&["log-key", "--origin", ORIGIN]).ok();
+    let vkey = run.stdout.lines().next().expect("the vkey").to_string();
+    assert!(vkey.starts_with(&format!("{ORIGIN}+")), "{vkey}");
+    assert_eq!(sec.coi(&["log-key"]).ok().stdout.trim(), vkey);
+    let ada = Home::init("Ada");
+    let declaration = ada
+        .coi(&[
+            "declare",
+            "--matter",
+            ITEM,
+            "--category",
+            "financial",
+            "--between",
+            "personal-professional",
+            "--counterparty",
+            "Acme Corp",
+            "--relationship",
+            "consulting",
+            "--nature",
+            "paid adviser",
+        ])
+        .ok()
+        .id();
+    let bob = Home::init("Bob");
+    let (a, b) = (export(&ada, "ada.ledger"), export(&bob, "bob.ledger"));
+    sec.coi(&["import", &a, &b]).ok();
+    let ledger = s(&sec.file("body.ledger"));
+    sec.coi(&["export", "--all", "-o", &ledger]).ok();
+    let checkpoint = s(&sec.file("body.checkpoint"));
+    sec.coi(&["checkpoint", "-o", &checkpoint]).ok();
+    Body {
+        sec,
+        ada,
+        bob,
+        vkey,
+        ledger,
+        checkpoint,
+        declaration,
+    }
+}
+
+/// Cosigns the body's checkpoint as `h` and returns the cosigner's vkey, from the witness
+/// entry `h` published.
+fn cosign(b: &Body, h: &Home) -> String {
+    let run = h
+        .coi(&["witness", &b.checkpoint, "--ledger", &b.ledger])
+        .ok();
+    let mut lines = run.stdout.lines();
+    assert!(lines
+        .next()
+        .expect("a cosignature")
+        .starts_with("\u{2014} "));
+    let entry = lines.next().expect("the witness entry's id");
+    let shown = h.coi(&["show", entry, "--json"]).ok().json();
+    shown["data"]["cosigner"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a cosigner in {shown}"))
+        .to_string()
+}
+
+#[test]
+fn members_cosign_a_vote_commits_and_an_outsider_proves_with_the_proof_alone() {
+    let b = body();
+    let wa = cosign(&b, &b.ada);
+    let wb = cosign(&b, &b.bob);
+    // The members publish their witness entries; the secretary imports them.
+    let (a, bb) = (export(&b.ada, "ada.ledger"), export(&b.bob, "bob.ledger"));
+    b.sec.coi(&["import", &a, &bb]).ok();
+    let list = b.sec.coi(&["checkpoint", "--list"]).ok().stdout;
+    assert!(list.contains("2 cosignature(s)"), "{list}");
+    let cosigned = s(&b.sec.file("cosigned.checkpoint"));
+    b.sec
+        .coi(&["checkpoint", "--cosigned", "-o", &cosigned])
+        .ok();
+    let note = std::fs::read_to_string(&cosigned).expect("the cosigned checkpoint");
+    assert_eq!(note.matches("\u{2014} ").count(), 3, "{note}");
+
+    // A vote commits to it, and check says so.
+    b.sec
+        .coi(&["agenda", "--meeting", "board-2026-12", "--item", ITEM])
+        .ok();
+    b.sec
+        .coi(&[
+            "vote",
+            "--matter",
+            ITEM,
+            "--recused",
+            &member(&b.ada),
+            "--yes",
+            &member(&b.bob),
+        ])
+        .ok();
+    let check = b.sec.coi(&["check", "--matter", ITEM]).ok().stdout;
+    assert!(check.contains("signed here, cosigned by"), "{check}");
+    assert!(check.contains("in checkpoint of "), "{check}");
+
+    // An outsider, with no home: prove from the published files, check with the proof alone.
+    let outsider = tempfile::tempdir().expect("tempdir");
+    let nohome = outsider.path().join("no-home");
+    let proof = s(&outsider.path().join("decl.tlog-proof"));
+    coi(
+        &nohome,
+        &[
+            "prove",
+            &b.declaration[..16],
+            "--ledger",
+            &b.ledger,
+            "--checkpoint",
+            &cosigned,
+            "-o",
+            &proof,
+        ],
+    );
+    assert!(Path::new(&proof).exists(), "no proof written");
+    let ok = coi(
+        &nohome,
+        &[
+            "verify",
+            "--proof",
+            &proof,
+            "--log-key",
+            &b.vkey,
+            "--witness",
+            &wa,
+            "--witness",
+            &wb,
+        ],
+    );
+    let text = String::from_utf8_lossy(&ok.stdout);
+    assert_eq!(ok.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("2 of the 2 witness(es) given cosigned"),
+        "{text}"
+    );
+    assert!(!nohome.exists(), "verifying a proof made a home");
+
+    // Any change to the proof, and the wrong log key, are refused (exit 1).
+    let bytes = std::fs::read_to_string(&proof).expect("proof");
+    let tampered = s(&outsider.path().join("tampered.tlog-proof"));
+    std::fs::write(&tampered, bytes.replacen("index 3", "index 2", 1)).expect("write");
+    let r = coi(
+        &nohome,
+        &["verify", "--proof", &tampered, "--log-key", &b.vkey],
+    );
+    assert_eq!(r.status.code(), Some(1));
+    let other = Home::init("Other");
+    other.coi(&["log-key", "--origin", ORIGIN]).ok();
+    let other_key = other.coi(&["log-key"]).ok().stdout.trim().to_string();
+    let r = coi(
+        &nohome,
+        &["verify", "--proof", &proof, "--log-key", &other_key],
+    );
+    assert_eq!(r.status.code(), Some(1));
+    // Too few cosigners for the quorum asked.
+    let r = coi(
+        &nohome,
+        &[
+            "verify",
+            "--proof",
+            &proof,
+            "--log-key",
+            &b.vkey,
+            "--witness",
+            &wa,
+            "--witness",
+            &other_key,
+        ],
+    );
+    assert_ne!(r.status.code(), Some(0));
+}
+
+#[test]
+fn a_rewritten_or_truncated_log_is_refused_by_every_witness_with_evidence_kept() {
+    let b = body();
+    cosign(&b, &b.ada);
+    cosign(&b, &b.bob);
+    // A rewritten history under the same key: another store holding the same chains in
+    // another order, signing with a copy of the log key.
+    let evil = Home::new();
+    evil.coi(&["init", "--observer"]).ok();
+    std::fs::copy(
+        b.sec.path.join("log-key.json"),
+        evil.path.join("log-key.json"),
+    )
+    .expect("copy");
+    let (a, bb) = (export(&b.ada, "ada.ledger"), export(&b.bob, "bob.ledger"));
+    let sec_own = export(&b.sec, "sec.ledger");
+    evil.coi(&["import", &bb, &sec_own, &a]).ok();
+    let evil_ledger = s(&evil.file("evil.ledger"));
+    evil.coi(&["export", "--all", "-o", &evil_ledger]).ok();
+    let evil_cp = s(&evil.file("evil.checkpoint"));
+    evil.coi(&["checkpoint", "-o", &evil_cp]).ok();
+    // A truncated file under the honest checkpoint.
+    let full = std::fs::read_to_string(&b.ledger).expect("ledger");
+    let truncated = s(&b.sec.file("truncated.ledger"));
+    let keep: String = full.lines().take(2).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&truncated, keep).expect("write");
+    for w in [&b.ada, &b.bob] {
+        let r = w
+            .coi(&["witness", &evil_cp, "--ledger", &evil_ledger])
+            .code(1);
+        assert!(r.stderr.contains("inconsistent"), "{}", r.stderr);
+        let r = w
+            .coi(&["witness", &b.checkpoint, "--ledger", &truncated])
+            .code(1);
+        assert!(r.stderr.contains("truncated"), "{}", r.stderr);
+        let ev = w.coi(&["witness", "--evidence"]).code(1).stdout;
+        assert!(ev.contains("2 piece(s) of evidence kept"), "{ev}");
+        assert!(
+            ev.contains("inconsistent") && ev.contains("truncated"),
+            "{ev}"
+        );
+        // The honest checkpoint is still the one cosigned.
+        assert!(
+            ev.contains("witnessing \"example.org/board-log\": cosigned size"),
+            "{ev}"
+        );
+    }
+}
+
+#[test]
+fn a_log_never_signs_two_inconsistent_checkpoints_and_grows_incrementally() {
+    let b = body();
+    let first = std::fs::read_to_string(&b.checkpoint).expect("checkpoint");
+    // Nothing new: the same checkpoint, not a second signature.
+    let again = b.sec.coi(&["checkpoint"]).ok().stdout;
+    assert_eq!(again.lines().next(), first.lines().next());
+    assert_eq!(again.lines().nth(1), first.lines().nth(1));
+    // Grown: a new checkpoint whose tree extends the first (Bob cosigns it after his last).
+    cosign(&b, &b.bob);
+    b.sec.coi(&["declare", "--none", "--matter", ITEM]).ok();
+    let ledger2 = s(&b.sec.file("body2.ledger"));
+    b.sec.coi(&["export", "--all", "-o", &ledger2]).ok();
+    let cp2 = s(&b.sec.file("body2.checkpoint"));
+    b.sec.coi(&["checkpoint", "-o", &cp2]).ok();
+    b.bob.coi(&["witness", &cp2, "--ledger", &ledger2]).ok();
+    // Going back to the first is refused.
+    let r = b
+        .bob
+        .coi(&["witness", &b.checkpoint, "--ledger", &ledger2])
+        .code(1);
+    assert!(r.stderr.contains("backwards"), "{}", r.stderr);
+    // A second log key is refused.
+    b.sec
+        .coi(&["log-key", "--origin", "example.org/other"])
+        .code(2)
+        .err_has("already has a log key");
+}
