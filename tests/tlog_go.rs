@@ -688,3 +688,97 @@ fn tampering_is_refused_by_go_and_by_coi() {
         }
     }
 }
+
+/// What `coi` itself publishes, end to end: the body log a store exports, the checkpoint
+/// `coi checkpoint` signs (with the members' cosignatures it collected), the vkey `coi log-key`
+/// prints, and the inclusion proof of every line that `coi prove` writes. Go checks them all.
+#[test]
+fn the_cli_body_log_checkpoint_and_proofs_verify_in_go() {
+    use support::cli::Home;
+    let Some(bin) = checker() else { return };
+    let s = |p: PathBuf| p.to_str().expect("a UTF-8 path").to_string();
+    let sec = Home::init("Sam Secretary");
+    let vkey = sec
+        .coi(&["log-key", "--origin", "example.org/board-log"])
+        .ok()
+        .stdout
+        .lines()
+        .next()
+        .expect("the vkey")
+        .to_string();
+    let ada = Home::init("Ada");
+    ada.coi(&["declare", "--none", "--standing"]).ok();
+    let ada_file = s(ada.file("ada.ledger"));
+    ada.coi(&["export", "-o", &ada_file]).ok();
+    sec.coi(&["import", &ada_file]).ok();
+    let first = s(sec.file("first.ledger"));
+    sec.coi(&["export", "--all", "-o", &first]).ok();
+    let first_cp = s(sec.file("first.checkpoint"));
+    sec.coi(&["checkpoint", "-o", &first_cp]).ok();
+    ada.coi(&["witness", &first_cp, "--ledger", &first]).ok();
+    ada.coi(&["export", "-o", &ada_file]).ok();
+    sec.coi(&["import", &ada_file]).ok();
+    let ledger = s(sec.file("body.ledger"));
+    sec.coi(&["export", "--all", "-o", &ledger]).ok();
+    let note_path = s(sec.file("cosigned.checkpoint"));
+    sec.coi(&["checkpoint", "--cosigned", "-o", &note_path])
+        .ok();
+    let note = std::fs::read_to_string(&note_path).expect("the checkpoint");
+    assert_eq!(note.matches('\u{2014}').count(), 2, "{note}");
+    let size: u64 = note
+        .lines()
+        .nth(1)
+        .expect("a size")
+        .parse()
+        .expect("a number");
+    let text = std::fs::read(&ledger).expect("the body log");
+    let lines: Vec<Vec<u8>> = text
+        .strip_suffix(b"\n")
+        .expect("ends in LF")
+        .split(|b| *b == b'\n')
+        .map(<[u8]>::to_vec)
+        .take(size as usize)
+        .collect();
+    let mut proofs = Proofs::default();
+    for (i, line) in lines.iter().enumerate() {
+        let entry =
+            coi_ledger::Entry::parse(std::str::from_utf8(line).expect("UTF-8")).expect("an entry");
+        let out = s(sec.file(&format!("line-{i}.tlog-proof")));
+        support::cli::coi(
+            &sec.file("no-home"),
+            &[
+                "prove",
+                &entry.id.to_hex(),
+                "--ledger",
+                &ledger,
+                "--checkpoint",
+                &note_path,
+                "-o",
+                &out,
+            ],
+        );
+        let proof = coi_ledger::tlog::proof::Proof::parse(&std::fs::read(&out).expect("proof"))
+            .expect("a tlog-proof");
+        assert_eq!(proof.index, i as u64);
+        assert_eq!(proof.leaf(), Some(line.as_slice()));
+        proofs.inclusion.push(Inclusion {
+            index: proof.index,
+            size,
+            proof: proof.path.iter().map(b64).collect(),
+        });
+    }
+    let a = Artefacts {
+        lines,
+        vkey,
+        note,
+        proofs,
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    a.write(dir.path());
+    let (code, report) = go_verify(bin, dir.path());
+    assert_eq!(code, 0, "Go refuses what coi published:\n{report}");
+    assert!(report.contains("all checks passed"), "{report}");
+    let oks = report.lines().filter(|l| l.starts_with("ok ")).count();
+    // vkey, note, checkpoint, root, then one line per inclusion proof.
+    assert_eq!(oks, 4 + size as usize, "{report}");
+}
