@@ -71,9 +71,16 @@ fn body() -> Body {
     let (a, b) = (export(&ada, "ada.ledger"), export(&bob, "bob.ledger"));
     sec.coi(&["import", &a, &b]).ok();
     let ledger = s(&sec.file("body.ledger"));
-    sec.coi(&["export", "--all", "-o", &ledger]).ok();
     let checkpoint = s(&sec.file("body.checkpoint"));
-    sec.coi(&["checkpoint", "-o", &checkpoint]).ok();
+    sec.coi(&[
+        "export",
+        "--all",
+        "-o",
+        &ledger,
+        "--checkpoint",
+        &checkpoint,
+    ])
+    .ok();
     Body {
         sec,
         ada,

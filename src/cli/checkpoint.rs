@@ -315,6 +315,35 @@ fn list_checkpoints(store: &Store, origin: &str) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// `coi export --all --checkpoint FILE`: the checkpoint of the `lines` just exported.
+pub(super) fn export_checkpoint(home: &Home, lines: u64, path: &Path) -> Result<()> {
+    let key = home.read_tlog_key(TlogRole::Log)?.ok_or_else(no_log_key)?;
+    let mut store = home.open_store()?;
+    let signed = sign_checkpoint(&mut store, &key)?;
+    if signed.size != lines {
+        return Err(Error::Conflict(format!(
+            "the store changed while exporting ({lines} lines written, {} now): run the export again",
+            signed.size
+        )));
+    }
+    let note = cosigned_note(
+        &store,
+        &signed.origin,
+        signed.size,
+        &signed.root,
+        &signed.note,
+    )?;
+    write_atomic(path, |w| {
+        w.write_all(note.as_bytes()).map_err(|e| Error::io(path, e))
+    })?;
+    eprintln!(
+        "coi: checkpoint of {} lines written to {}",
+        signed.size,
+        escape(&path.display().to_string())
+    );
+    Ok(())
+}
+
 /// The key name of a signature line (`— NAME BASE64`).
 fn sig_name(line: &str) -> &str {
     line.trim_start_matches('\u{2014}')

@@ -23,6 +23,10 @@ pub(super) struct ExportArgs {
     /// Export every chain in the store.
     #[arg(long, conflicts_with = "members")]
     all: bool,
+    /// With --all: also sign a checkpoint of the body log just written (the home's log key,
+    /// `coi log-key`) and write it to FILE, to publish beside the ledger.
+    #[arg(long, value_name = "FILE", requires = "all")]
+    checkpoint: Option<PathBuf>,
 }
 
 #[derive(ClapArgs, Debug)]
@@ -105,6 +109,10 @@ pub(super) fn export(home: &Home, a: ExportArgs) -> Result<Outcome> {
     };
     if let Some(p) = output {
         eprintln!("Wrote {n} entries to {}", escape(&p.display().to_string()));
+    }
+    if let Some(path) = &a.checkpoint {
+        drop(store);
+        super::checkpoint::export_checkpoint(home, n, path)?;
     }
     Ok(Outcome::Ok)
 }
