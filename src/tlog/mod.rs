@@ -318,6 +318,25 @@ fn ferr(s: impl Into<String>) -> FormatError {
     FormatError(s.into())
 }
 
+/// A tree size as C2SP texts write it: ASCII decimal, no sign, no leading zero (but `0`), at most
+/// 2^64 − 1.
+pub(crate) fn parse_decimal(text: &str) -> Option<u64> {
+    let ok = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    ok.then(|| text.parse().ok()).flatten()
+}
+
+/// The base64 (standard, padded, canonical) of a 32-byte hash, as checkpoints and proofs write it.
+pub(crate) fn parse_hash(text: &str) -> Option<Hash> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()
+        .filter(|b| base64::engine::general_purpose::STANDARD.encode(b) == text)
+        .and_then(|b| b.try_into().ok())
+}
+
 impl Checkpoint {
     /// The checkpoint's text: origin, size and base64 root, extensions, each ending in LF.
     pub fn body(&self) -> String {
@@ -339,7 +358,6 @@ impl Checkpoint {
     /// line ends in LF, the origin and extensions are not empty, the size is decimal with no
     /// leading zero, the root is canonical standard base64 of 32 bytes.
     pub fn parse(text: &str) -> Result<Checkpoint, FormatError> {
-        use base64::Engine as _;
         let Some(body) = text.strip_suffix('\n') else {
             return Err(ferr("a checkpoint ends with a newline"));
         };
@@ -349,20 +367,11 @@ impl Checkpoint {
             return Err(ferr("a checkpoint's origin line is empty"));
         }
         let size_text = lines.next().ok_or_else(|| ferr("no tree size line"))?;
-        let size_ok = !size_text.is_empty()
-            && size_text.bytes().all(|b| b.is_ascii_digit())
-            && (size_text == "0" || !size_text.starts_with('0'));
-        let size: u64 = size_ok
-            .then(|| size_text.parse().ok())
-            .flatten()
+        let size = parse_decimal(size_text)
             .ok_or_else(|| ferr(format!("tree size {size_text:?} is not a decimal number")))?;
         let root_text = lines.next().ok_or_else(|| ferr("no root hash line"))?;
-        let root: Hash = base64::engine::general_purpose::STANDARD
-            .decode(root_text)
-            .ok()
-            .filter(|b| base64::engine::general_purpose::STANDARD.encode(b) == root_text)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| ferr("the root hash is not base64 of 32 bytes"))?;
+        let root =
+            parse_hash(root_text).ok_or_else(|| ferr("the root hash is not base64 of 32 bytes"))?;
         let extensions: Vec<String> = lines.map(str::to_string).collect();
         if extensions.iter().any(String::is_empty) {
             return Err(ferr("an empty extension line"));
@@ -377,6 +386,7 @@ impl Checkpoint {
 }
 
 pub mod note;
+pub mod witness;
 
 #[cfg(test)]
 mod tests {
