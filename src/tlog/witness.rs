@@ -311,29 +311,23 @@ pub fn add_checkpoint(
             "a checkpoint of size 0 whose root is not the empty tree's".into(),
         ));
     }
-    match stored {
-        _ if request.old() == 0 => {
-            if !request.proof().is_empty() {
-                return Err(inconsistent(
-                    "a consistency proof from size 0 must be empty".into(),
-                ));
-            }
+    if request.old() == 0 {
+        if !request.proof().is_empty() {
+            return Err(inconsistent(
+                "a consistency proof from size 0 must be empty".into(),
+            ));
         }
-        Some(head) if head.size == cp.size && head.root != cp.root => {
-            return Err(inconsistent(format!(
-                "size {} with a root other than the one cosigned",
-                cp.size
-            )));
-        }
-        Some(head) => verify_consistency(head.size, cp.size, &head.root, &cp.root, request.proof())
-            .map_err(|e| {
+    } else {
+        // old == the stored size, so there is a stored head; at equal sizes this checks the roots.
+        let head = stored.ok_or_else(|| Refusal::Internal("no stored tree head".into()))?;
+        verify_consistency(head.size, cp.size, &head.root, &cp.root, request.proof()).map_err(
+            |e| {
                 inconsistent(format!(
-                    "consistency from {} to {}: {e}",
+                    "not consistent with the cosigned size {} (to {}): {e}",
                     head.size, cp.size
                 ))
-            })?,
-        // old == stored size == 0 was handled above.
-        None => return Err(Refusal::Internal("no stored tree head".into())),
+            },
+        )?;
     }
     let line = key
         .cosign(&opened.text, time)
