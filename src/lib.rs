@@ -41,6 +41,7 @@ mod ledger;
 mod multi;
 pub mod register;
 pub mod store;
+pub mod sync;
 #[cfg(test)]
 mod testutil;
 mod text;

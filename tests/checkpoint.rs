@@ -299,3 +299,73 @@ fn a_log_never_signs_two_inconsistent_checkpoints_and_grows_incrementally() {
         .code(2)
         .err_has("already has a log key");
 }
+
+/// `coi checkpoint --submit` against a loopback C2SP tlog-witness: it cosigns the honest log,
+/// then a grown one (consistency proof from the size it saw), and refuses a rewritten history
+/// under the same key, which it keeps as evidence.
+#[test]
+fn an_external_witness_cosigns_through_the_witness_protocol_and_refuses_a_rewrite() {
+    use coi_ledger::tlog::note::NoteVerifier;
+    use support::witness::TestWitness;
+    let b = body();
+    let logs = std::collections::BTreeMap::from([(
+        ORIGIN.to_string(),
+        vec![NoteVerifier::parse(&b.vkey).expect("the log's vkey")],
+    )]);
+    let w = TestWitness::start(logs, 7);
+    let (url, vkey) = (w.url(), w.vkey().to_string());
+    let run = b
+        .sec
+        .coi(&["checkpoint", "--submit", &url, "--witness-key", &vkey])
+        .ok();
+    assert!(run.stderr.contains("cosigned as"), "{}", run.stderr);
+    assert_eq!(
+        run.stdout.matches("witness.example.org/test").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    let first = w.head(ORIGIN).expect("a head").size;
+    // Grown: the next submission proves consistency from what the witness cosigned.
+    b.sec.coi(&["declare", "--none", "--standing"]).ok();
+    b.sec
+        .coi(&["checkpoint", "--submit", &url, "--witness-key", &vkey])
+        .ok();
+    assert_eq!(w.head(ORIGIN).expect("a head").size, first + 1);
+    // A rewritten history signed with a copy of the log key.
+    let evil = Home::new();
+    evil.coi(&["init", "--observer"]).ok();
+    std::fs::copy(
+        b.sec.path.join("log-key.json"),
+        evil.path.join("log-key.json"),
+    )
+    .expect("copy");
+    let (a, bb) = (export(&b.ada, "ada.ledger"), export(&b.bob, "bob.ledger"));
+    let sec_own = export(&b.sec, "sec.ledger");
+    evil.coi(&["import", &bb, &a, &sec_own]).ok();
+    let r = evil
+        .coi(&["checkpoint", "--submit", &url, "--witness-key", &vkey])
+        .code(1);
+    assert!(r.stderr.contains("did not cosign"), "{}", r.stderr);
+    assert_eq!(w.head(ORIGIN).expect("a head").size, first + 1);
+    assert!(!w.evidence().is_empty(), "the witness kept no evidence");
+    // A cosignature by a key other than the one named is not kept.
+    let other = TestWitness::start(
+        std::collections::BTreeMap::from([(
+            ORIGIN.to_string(),
+            vec![NoteVerifier::parse(&b.vkey).expect("vkey")],
+        )]),
+        8,
+    );
+    let r = b
+        .sec
+        .coi(&[
+            "checkpoint",
+            "--submit",
+            &other.url(),
+            "--witness-key",
+            &vkey,
+        ])
+        .code(1);
+    assert!(r.stderr.contains("no cosignature by"), "{}", r.stderr);
+}

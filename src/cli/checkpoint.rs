@@ -93,8 +93,12 @@ pub(super) struct CheckpointArgs {
     output: Option<PathBuf>,
     /// Ask the C2SP tlog-witness at this URL prefix to cosign (POST PREFIX/add-checkpoint).
     /// Repeatable.
-    #[arg(long = "submit", value_name = "URL")]
+    #[arg(long = "submit", value_name = "URL", requires = "witness_keys")]
     submit: Vec<String>,
+    /// The key (vkey) of the witness at the --submit URL of the same position: only its
+    /// cosignatures are kept. Repeatable, once per --submit.
+    #[arg(long = "witness-key", value_name = "VKEY")]
+    witness_keys: Vec<String>,
     /// Sign nothing: write the checkpoint of SIZE lines signed before, with its cosignatures.
     #[arg(long, value_name = "SIZE", conflicts_with_all = ["cosigned", "list"])]
     size: Option<u64>,
@@ -120,36 +124,7 @@ pub(super) fn checkpoint(home: &Home, a: CheckpointArgs) -> Result<Outcome> {
     } else {
         sign_checkpoint(&mut store, &key)?
     };
-    for url in &a.submit {
-        let tree_for = |store: &Store| store.log_tree(signed.size);
-        let tree = tree_for(&store)?;
-        let prove = |old: u64| -> std::result::Result<Vec<Hash>, String> {
-            tree.consistency_proof(old, signed.size)
-                .map_err(|e| e.to_string())
-        };
-        match sync_shim::submit_checkpoint(url, &signed.note, 0, prove) {
-            Ok(lines) => {
-                let named: Vec<(String, String)> = lines
-                    .iter()
-                    .map(|l| (sig_name(l).to_string(), l.clone()))
-                    .collect();
-                store.add_cosignatures(&signed.origin, signed.size, &named, url)?;
-                eprintln!(
-                    "coi: {} cosigned ({} signature(s))",
-                    escape(url),
-                    lines.len()
-                );
-            }
-            Err(e) => {
-                eprintln!(
-                    "coi: {} did not cosign: {}",
-                    escape(url),
-                    escape(&e.to_string())
-                );
-                return Err(Error::Tlog(format!("witness {} refused: {e}", q(url))));
-            }
-        }
-    }
+    let failed = submit(&mut store, &signed, &a.submit, &a.witness_keys)?;
     let note = cosigned_note(
         &store,
         &signed.origin,
@@ -174,7 +149,71 @@ pub(super) fn checkpoint(home: &Home, a: CheckpointArgs) -> Result<Outcome> {
             }
         }
     }
-    Ok(Outcome::Ok)
+    Ok(Outcome::of(!failed))
+}
+
+/// How long one exchange with a witness or a download may take.
+const NET_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Submits `signed` to each witness (URL and vkey) and keeps the cosignatures that verify by
+/// its key; says on standard error how each went. Returns whether any refused.
+fn submit(
+    store: &mut Store,
+    signed: &coi_ledger::store::SignedCheckpoint,
+    urls: &[String],
+    vkeys: &[String],
+) -> Result<bool> {
+    if urls.len() != vkeys.len() {
+        return Err(Error::Invalid(format!(
+            "give one --witness-key per --submit ({} URL(s), {} key(s))",
+            urls.len(),
+            vkeys.len()
+        )));
+    }
+    if urls.is_empty() {
+        return Ok(false);
+    }
+    let witnesses = vkeys
+        .iter()
+        .map(|k| NoteVerifier::parse(k).map_err(|e| Error::Tlog(format!("--witness-key: {e}"))))
+        .collect::<Result<Vec<_>>>()?;
+    let tree = store.log_tree(signed.size)?;
+    let text = &signed.note[..signed.note.find("\n\n").map_or(0, |i| i + 1)];
+    let mut failed = false;
+    for (url, witness) in urls.iter().zip(&witnesses) {
+        let hint = store.submitted_size(&signed.origin, url)?.unwrap_or(0);
+        let prove = |old: u64| tree.consistency_proof(old, signed.size);
+        match coi_ledger::sync::submit_checkpoint(url, &signed.note, hint, prove, NET_TIMEOUT) {
+            Ok(lines) => {
+                let good: Vec<(String, String)> = lines
+                    .iter()
+                    .filter(|l| note::verify_cosignature(text, l, witness).is_ok())
+                    .map(|l| (witness.name().to_string(), l.clone()))
+                    .collect();
+                if good.is_empty() {
+                    eprintln!(
+                        "coi: {} answered with no cosignature by {} ({} line(s) by other keys, ignored)",
+                        escape(url),
+                        q(witness.name()),
+                        lines.len()
+                    );
+                    failed = true;
+                    continue;
+                }
+                store.add_cosignatures(&signed.origin, signed.size, &good, url)?;
+                eprintln!("coi: {} cosigned as {}", escape(url), q(witness.name()));
+            }
+            Err(e) => {
+                eprintln!(
+                    "coi: {} did not cosign: {}",
+                    escape(url),
+                    escape(&e.to_string())
+                );
+                failed = true;
+            }
+        }
+    }
+    Ok(failed)
 }
 
 /// A checkpoint signed before: of `size` lines, or (`None`) the latest with a cosignature.
@@ -344,15 +383,6 @@ pub(super) fn export_checkpoint(home: &Home, lines: u64, path: &Path) -> Result<
     Ok(())
 }
 
-/// The key name of a signature line (`— NAME BASE64`).
-fn sig_name(line: &str) -> &str {
-    line.trim_start_matches('\u{2014}')
-        .trim_start()
-        .split(' ')
-        .next()
-        .unwrap_or("")
-}
-
 /// Signs a checkpoint of the store's log as it stands, unless the latest one already covers
 /// it; returns the checkpoint to publish.
 pub(super) fn sign_checkpoint(
@@ -408,7 +438,8 @@ fn cosigned_note(
 /// bytes.
 fn read_source(arg: &str, limit: u64) -> Result<Vec<u8>> {
     if arg.starts_with("https://") || arg.starts_with("http://") {
-        return sync_shim::fetch(arg, limit).map_err(|e| Error::Tlog(e.to_string()));
+        return coi_ledger::sync::fetch(arg, limit, NET_TIMEOUT)
+            .map_err(|e| Error::Tlog(e.to_string()));
     }
     let path = Path::new(arg);
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -916,19 +947,4 @@ pub(super) fn verify_proof(path: &Path, keys: &ProofKeys, json: bool) -> Result<
         if ok { "VALID" } else { "NOT VALID" }
     ))?;
     Ok(Outcome::of(ok))
-}
-
-// TEMPORARY until src/sync.rs lands (not committed).
-mod sync_shim {
-    pub fn fetch(_: &str, _: u64) -> Result<Vec<u8>, String> {
-        Err("no network yet".into())
-    }
-    pub fn submit_checkpoint(
-        _: &str,
-        _: &str,
-        _: u64,
-        _: impl Fn(u64) -> Result<Vec<super::Hash>, String>,
-    ) -> Result<Vec<String>, String> {
-        Err("no".into())
-    }
 }

@@ -271,6 +271,16 @@ impl Store {
         Ok(())
     }
 
+    /// The largest size of `origin` the witness at `source` cosigned for this store.
+    pub fn submitted_size(&self, origin: &str, source: &str) -> Result<Option<u64>> {
+        let v: Option<i64> = self.conn.query_row(
+            "SELECT max(size) FROM tlog_cosignatures WHERE origin = ?1 AND source = ?2",
+            [origin, source],
+            |r| r.get(0),
+        )?;
+        v.map(size_of).transpose()
+    }
+
     /// The cosignature lines kept for a checkpoint from witnesses it was submitted to.
     pub fn submitted_cosignatures(&self, origin: &str, size: u64) -> Result<Vec<String>> {
         let mut st = self.conn.prepare(

@@ -519,6 +519,7 @@ fn base64_hash(text: &str) -> Option<Hash> {
 pub mod body;
 pub mod note;
 pub mod proof;
+pub mod witness;
 
 /// Checks a cosignature of the checkpoint `{origin, size, root}` (no extension lines) by the
 /// cosigner `vkey`, as a `witness` entry gives them (spec §8.3): `cosignature` is the base64 of

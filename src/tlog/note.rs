@@ -280,6 +280,8 @@ pub struct VerifiedSignature {
     pub kind: KeyKind,
     /// For a cosignature, its timestamp (seconds since the Epoch); `None` for a note signature.
     pub time: Option<u64>,
+    /// The signature line, verbatim without its LF.
+    pub line: String,
 }
 
 /// A note whose signatures were checked.
@@ -322,9 +324,20 @@ pub fn sign(text: &str, key: &NoteKey) -> Result<String, FormatError> {
     Ok(format!("{text}\n{}\n", key.0.line(&[], text.as_bytes())))
 }
 
+/// Splits a note into its text (ending in LF, checked as `check_text` does) and its signature
+/// lines (after the last blank line), unchecked.
+pub(crate) fn split(note: &str) -> Result<(&str, &str), FormatError> {
+    let at = note
+        .rfind("\n\n")
+        .ok_or_else(|| ferr("no blank line before the signatures"))?;
+    let (text, sigs) = (&note[..at + 1], &note[at + 2..]);
+    check_text(text)?;
+    Ok((text, sigs))
+}
+
 /// Splits a signature line (without LF) into its key name and decoded blob (key hash and at
 /// least one byte).
-fn parse_line(line: &str) -> Result<(&str, Vec<u8>), FormatError> {
+pub(crate) fn parse_line(line: &str) -> Result<(&str, Vec<u8>), FormatError> {
     let bad = || ferr(format!("{line:?} is not a signature line"));
     let rest = line.strip_prefix(SIG_PREFIX).ok_or_else(bad)?;
     let (name, b64) = rest.split_once(' ').ok_or_else(bad)?;
@@ -372,11 +385,7 @@ pub fn verify_cosignature(
 /// Opens a signed note: splits text and signatures, checks every signature by a key in
 /// `verifiers` (one that fails refuses the note), and requires at least one to verify.
 pub fn open(note: &str, verifiers: &[NoteVerifier]) -> Result<Opened, FormatError> {
-    let split = note
-        .rfind("\n\n")
-        .ok_or_else(|| ferr("no blank line before the signatures"))?;
-    let (text, sigs) = (&note[..split + 1], &note[split + 2..]);
-    check_text(text)?;
+    let (text, sigs) = split(note)?;
     if !sigs.ends_with('\n') {
         return Err(ferr("the signature lines end with a newline"));
     }
@@ -401,6 +410,7 @@ pub fn open(note: &str, verifiers: &[NoteVerifier]) -> Result<Opened, FormatErro
                     name: name.to_string(),
                     kind: v.kind,
                     time,
+                    line: line.to_string(),
                 });
             }
         }
@@ -453,7 +463,9 @@ mod tests {
         assert_eq!(lv.kind(), KeyKind::Ed25519);
         let stranger = CosignerKey::from_seed("other.example/w9", &[6; 32]).unwrap();
         let other = stranger.cosign(TEXT, 9).unwrap();
-        let note = format!("{}{line}\n{other}\n", sign(TEXT, &log).unwrap());
+        let signed = sign(TEXT, &log).unwrap();
+        let log_line = signed.lines().last().unwrap().to_string();
+        let note = format!("{signed}{line}\n{other}\n");
         let opened = open(&note, &[lv.clone(), v.clone()]).unwrap();
         assert_eq!(opened.text, TEXT);
         assert_eq!(
@@ -462,12 +474,14 @@ mod tests {
                 VerifiedSignature {
                     name: "example.org/board-log".into(),
                     kind: KeyKind::Ed25519,
-                    time: None
+                    time: None,
+                    line: log_line,
                 },
                 VerifiedSignature {
                     name: "witness.example.org/w1".into(),
                     kind: KeyKind::CosignatureV1,
-                    time: Some(T)
+                    time: Some(T),
+                    line: line.clone(),
                 },
             ]
         );

@@ -9,7 +9,8 @@
 //!   `tests/vectors.rs`);
 //! - [`roundtrip`]: the line round-trip invariant (`tests/properties.rs` and the fuzz target
 //!   `fuzz/fuzz_targets/parse_line.rs`);
-//! - [`cli`]: running the `coi` binary on a home.
+//! - [`cli`]: running the `coi` binary on a home;
+//! - [`witness`]: a C2SP `tlog-witness` on loopback (`tests/witness_protocol.rs`).
 // Each test binary uses its own part of the support.
 #![allow(dead_code)]
 
@@ -19,6 +20,7 @@ pub mod ledger_gen;
 pub mod rng;
 pub mod roundtrip;
 pub mod vectors_gen;
+pub mod witness;
 
 // The names most tests take, at the top: `use support::{build_ledger, Rng}`.
 #[allow(unused_imports)]
