@@ -377,6 +377,7 @@ impl Checkpoint {
 }
 
 pub mod note;
+pub mod policy;
 
 #[cfg(test)]
 mod tests {
