@@ -518,6 +518,7 @@ fn base64_hash(text: &str) -> Option<Hash> {
 
 pub mod body;
 pub mod note;
+pub mod policy;
 pub mod proof;
 pub mod witness;
 
