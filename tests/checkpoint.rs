@@ -187,6 +187,37 @@ fn members_cosign_a_vote_commits_and_an_outsider_proves_with_the_proof_alone() {
     );
     assert!(!nohome.exists(), "verifying a proof made a home");
 
+    // The same trust as a C2SP tlog-policy: both members' cosignatures are needed.
+    let policy = outsider.path().join("board.policy");
+    std::fs::write(
+        &policy,
+        format!(
+            "log {}\nwitness ada {wa}\nwitness bob {wb}\ngroup members 2 ada bob\nquorum members\n",
+            b.vkey
+        ),
+    )
+    .expect("write policy");
+    let r = coi(
+        &nohome,
+        &["verify", "--proof", &proof, "--policy", &s(&policy)],
+    );
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert_eq!(r.status.code(), Some(0), "{text}");
+    assert!(text.contains("policy quorum \"members\": met"), "{text}");
+    std::fs::write(
+        &policy,
+        format!(
+            "log {}\nwitness ada {wa}\ngroup members all ada\nquorum members\n",
+            b.vkey
+        ),
+    )
+    .expect("write policy");
+    let r = coi(
+        &nohome,
+        &["verify", "--proof", &proof, "--policy", &s(&policy)],
+    );
+    assert_eq!(r.status.code(), Some(0));
+
     // Any change to the proof, and the wrong log key, are refused (exit 1).
     let bytes = std::fs::read_to_string(&proof).expect("proof");
     let tampered = s(&outsider.path().join("tampered.tlog-proof"));
@@ -326,6 +357,15 @@ fn an_external_witness_cosigns_through_the_witness_protocol_and_refuses_a_rewrit
         run.stdout
     );
     let first = w.head(ORIGIN).expect("a head").size;
+    // The same witness named by a policy: nothing new to cosign, the same size again.
+    let policy = b.sec.file("witnesses.policy");
+    std::fs::write(
+        &policy,
+        format!("log {}\nwitness test {vkey} {url}\nquorum test\n", b.vkey),
+    )
+    .expect("write policy");
+    let run = b.sec.coi(&["checkpoint", "--policy", &s(&policy)]).ok();
+    assert!(run.stderr.contains("cosigned as"), "{}", run.stderr);
     // Grown: the next submission proves consistency from what the witness cosigned.
     b.sec.coi(&["declare", "--none", "--standing"]).ok();
     b.sec

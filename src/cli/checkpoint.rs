@@ -10,6 +10,7 @@ use coi_ledger::home::{write_atomic, Home};
 use coi_ledger::store::{Evidence, Store, Witnessed};
 use coi_ledger::tlog::body::{file_tree, judge_checkpoint};
 use coi_ledger::tlog::note::{self, CosignerKey, NoteKey, NoteVerifier};
+use coi_ledger::tlog::policy::Policy;
 use coi_ledger::tlog::proof::Proof;
 use coi_ledger::tlog::{Checkpoint, Hash};
 use coi_ledger::{
@@ -99,6 +100,9 @@ pub(super) struct CheckpointArgs {
     /// cosignatures are kept. Repeatable, once per --submit.
     #[arg(long = "witness-key", value_name = "VKEY")]
     witness_keys: Vec<String>,
+    /// Also submit to every witness with a URL in this C2SP tlog-policy file.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
     /// Sign nothing: write the checkpoint of SIZE lines signed before, with its cosignatures.
     #[arg(long, value_name = "SIZE", conflicts_with_all = ["cosigned", "list"])]
     size: Option<u64>,
@@ -124,7 +128,19 @@ pub(super) fn checkpoint(home: &Home, a: CheckpointArgs) -> Result<Outcome> {
     } else {
         sign_checkpoint(&mut store, &key)?
     };
-    let failed = submit(&mut store, &signed, &a.submit, &a.witness_keys)?;
+    let (mut urls, mut vkeys) = (a.submit.clone(), a.witness_keys.clone());
+    if let Some(path) = &a.policy {
+        let bytes = read_source(&path.display().to_string(), MAX_NOTE)?;
+        let policy = Policy::parse_bytes(&bytes)
+            .map_err(|e| Error::Tlog(format!("{}: {e}", escape(&path.display().to_string()))))?;
+        for w in policy.witnesses() {
+            if let Some(url) = w.url() {
+                urls.push(url.to_string());
+                vkeys.push(w.vkey().text().to_string());
+            }
+        }
+    }
+    let failed = submit(&mut store, &signed, &urls, &vkeys)?;
     let note = cosigned_note(
         &store,
         &signed.origin,
@@ -850,38 +866,158 @@ pub(super) fn prove(a: ProveArgs) -> Result<Outcome> {
 pub(super) struct ProofKeys {
     /// With --proof: the log's key (vkey, as `coi log-key` prints it and the body's ledger
     /// announces it).
-    #[arg(long, value_name = "VKEY", requires = "proof")]
+    #[arg(
+        long,
+        value_name = "VKEY",
+        requires = "proof",
+        conflicts_with = "policy"
+    )]
     log_key: Option<String>,
     /// With --proof: a witness whose cosignature counts (vkey). Repeatable.
-    #[arg(long = "witness", value_name = "VKEY", requires = "proof")]
+    #[arg(
+        long = "witness",
+        value_name = "VKEY",
+        requires = "proof",
+        conflicts_with = "policy"
+    )]
     witnesses: Vec<String>,
     /// With --proof: how many of the --witness keys must have cosigned [default: all given].
-    #[arg(long, value_name = "K", requires = "proof")]
+    #[arg(long, value_name = "K", requires = "proof", conflicts_with = "policy")]
     quorum: Option<usize>,
+    /// With --proof: the logs, witnesses and quorum to trust, as a C2SP tlog-policy file
+    /// (instead of --log-key, --witness and --quorum).
+    #[arg(long, value_name = "FILE", requires = "proof")]
+    policy: Option<PathBuf>,
+}
+
+/// Whom a proof's checkpoint must be signed and cosigned by.
+enum Trust {
+    /// Keys given on the command line: k of these witnesses.
+    Keys {
+        log: NoteVerifier,
+        witnesses: Vec<NoteVerifier>,
+        need: usize,
+    },
+    /// A C2SP tlog-policy.
+    Policy(Box<Policy>),
+}
+
+impl Trust {
+    fn of(keys: &ProofKeys) -> Result<Trust> {
+        if let Some(path) = &keys.policy {
+            let bytes = read_source(&path.display().to_string(), MAX_NOTE)?;
+            let policy = Policy::parse_bytes(&bytes).map_err(|e| {
+                Error::Tlog(format!("{}: {e}", escape(&path.display().to_string())))
+            })?;
+            return Ok(Trust::Policy(Box::new(policy)));
+        }
+        let Some(log_vkey) = &keys.log_key else {
+            return Err(Error::Invalid(
+                "give the log's key with --log-key VKEY (or a --policy FILE): a proof is only as good as the key that signed its checkpoint".into(),
+            ));
+        };
+        let log =
+            NoteVerifier::parse(log_vkey).map_err(|e| Error::Tlog(format!("--log-key: {e}")))?;
+        let witnesses = keys
+            .witnesses
+            .iter()
+            .map(|w| NoteVerifier::parse(w).map_err(|e| Error::Tlog(format!("--witness: {e}"))))
+            .collect::<Result<Vec<_>>>()?;
+        let need = keys.quorum.unwrap_or(witnesses.len());
+        if need > witnesses.len() {
+            return Err(Error::Invalid(format!(
+                "--quorum {need} is more than the {} --witness key(s) given",
+                witnesses.len()
+            )));
+        }
+        Ok(Trust::Keys {
+            log,
+            witnesses,
+            need,
+        })
+    }
+
+    /// The log keys for a checkpoint of `origin`.
+    fn logs(&self, origin: &str) -> Result<Vec<NoteVerifier>> {
+        match self {
+            Trust::Keys { log, .. } => Ok(vec![log.clone()]),
+            Trust::Policy(p) => p
+                .logs_for_origin(origin)
+                .map(|l| {
+                    NoteVerifier::parse(l.vkey().text()).map_err(|e| Error::Tlog(e.to_string()))
+                })
+                .collect(),
+        }
+    }
+
+    /// The witnesses whose cosignatures count: a label and a key.
+    fn witnesses(&self) -> Result<Vec<(String, NoteVerifier)>> {
+        match self {
+            Trust::Keys { witnesses, .. } => Ok(witnesses
+                .iter()
+                .map(|w| (w.name().to_string(), w.clone()))
+                .collect()),
+            Trust::Policy(p) => p
+                .witnesses()
+                .iter()
+                .map(|w| {
+                    NoteVerifier::parse(w.vkey().text())
+                        .map(|v| (w.name().to_string(), v))
+                        .map_err(|e| Error::Tlog(e.to_string()))
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether the witnesses (by label) that cosigned meet the quorum, and why, in words.
+    fn judge(&self, cosigned: &[String], given: usize) -> (bool, Vec<String>) {
+        match self {
+            Trust::Keys { need, .. } => {
+                let ok = cosigned.len() >= *need;
+                let mut lines = vec![format!(
+                    "{} of the {} witness(es) given cosigned; {} required",
+                    cosigned.len(),
+                    given,
+                    need
+                )];
+                if *need == 0 {
+                    lines.push(
+                        "no witness was required: the log's own signature vouches for this alone"
+                            .into(),
+                    );
+                }
+                (ok, lines)
+            }
+            Trust::Policy(p) => {
+                let by =
+                    |w: &coi_ledger::tlog::policy::Witness| cosigned.iter().any(|c| c == w.name());
+                let ok = p.satisfied(&by);
+                let mut lines: Vec<String> =
+                    p.explain(&by).into_iter().map(|l| escape(&l)).collect();
+                lines.push(format!(
+                    "policy quorum {}: {}",
+                    q(p.quorum()),
+                    if ok { "met" } else { "NOT met" }
+                ));
+                (ok, lines)
+            }
+        }
+    }
+}
+
+/// The signature lines of a note (after its blank line).
+fn signature_lines(note: &str) -> impl Iterator<Item = &str> {
+    note.find("\n\n")
+        .map_or("", |i| &note[i + 2..])
+        .lines()
+        .filter(|l| l.starts_with('\u{2014}'))
 }
 
 /// `coi verify --proof`: needs nothing but the proof and the keys.
 pub(super) fn verify_proof(path: &Path, keys: &ProofKeys, json: bool) -> Result<Outcome> {
     let bytes = read_source(&path.display().to_string(), MAX_NOTE * 2)?;
     let proof = Proof::parse(&bytes).map_err(|e| Error::Tlog(format!("not a tlog-proof: {e}")))?;
-    let Some(log_vkey) = &keys.log_key else {
-        return Err(Error::Invalid(
-            "give the log's key with --log-key VKEY: a proof is only as good as the key that signed its checkpoint".into(),
-        ));
-    };
-    let log = NoteVerifier::parse(log_vkey).map_err(|e| Error::Tlog(format!("--log-key: {e}")))?;
-    let witnesses = keys
-        .witnesses
-        .iter()
-        .map(|w| NoteVerifier::parse(w).map_err(|e| Error::Tlog(format!("--witness: {e}"))))
-        .collect::<Result<Vec<_>>>()?;
-    let need = keys.quorum.unwrap_or(witnesses.len());
-    if need > witnesses.len() {
-        return Err(Error::Invalid(format!(
-            "--quorum {need} is more than the {} --witness key(s) given",
-            witnesses.len()
-        )));
-    }
+    let trust = Trust::of(keys)?;
     let Some(leaf) = proof.leaf() else {
         return Err(Error::Tlog(
             "the proof carries no ledger line (no `extra` line)".into(),
@@ -893,18 +1029,31 @@ pub(super) fn verify_proof(path: &Path, keys: &ProofKeys, json: bool) -> Result<
         .and_then(|l| coi_ledger::Entry::parse(l).ok())
         .filter(|e| e.verify_signature().is_ok())
         .ok_or_else(|| Error::Tlog("the proof's line is not a validly signed ledger entry".into()));
-    let verdict = proof.check(leaf, std::slice::from_ref(&log));
-    let mut all = vec![log.clone()];
-    all.extend(witnesses.iter().cloned());
-    let cosigned: Vec<(String, u64)> = match note::open(&proof.note, &all) {
-        Ok(o) => o
-            .signatures
-            .iter()
-            .filter_map(|s| s.time.map(|t| (s.name.clone(), t)))
-            .collect(),
-        Err(_) => vec![],
+    let origin = peek_checkpoint(&proof.note)?.origin;
+    let logs = trust.logs(&origin)?;
+    let verdict = if logs.is_empty() {
+        Err(Error::Tlog(format!(
+            "no log key given for origin {}",
+            q(&origin)
+        )))
+    } else {
+        proof
+            .check(leaf, &logs)
+            .map_err(|e| Error::Tlog(e.to_string()))
     };
-    let ok = entry.is_ok() && verdict.is_ok() && cosigned.len() >= need;
+    let text = &proof.note[..proof.note.find("\n\n").map_or(0, |i| i + 1)];
+    let witnesses = trust.witnesses()?;
+    let mut cosigned: Vec<(String, u64)> = Vec::new();
+    for (label, w) in &witnesses {
+        if let Some(t) =
+            signature_lines(&proof.note).find_map(|l| note::verify_cosignature(text, l, w).ok())
+        {
+            cosigned.push((label.clone(), t));
+        }
+    }
+    let labels: Vec<String> = cosigned.iter().map(|(l, _)| l.clone()).collect();
+    let (quorum, why) = trust.judge(&labels, witnesses.len());
+    let ok = entry.is_ok() && verdict.is_ok() && quorum;
     if json {
         super::out_json(&serde_json::json!({
             "valid": ok,
@@ -913,7 +1062,7 @@ pub(super) fn verify_proof(path: &Path, keys: &ProofKeys, json: bool) -> Result<
             "index": proof.index,
             "checkpoint": verdict.as_ref().ok().map(|v| serde_json::json!({"origin": v.checkpoint.origin, "size": v.checkpoint.size})),
             "cosigned_by": cosigned.iter().map(|(n, t)| serde_json::json!({"name": n, "time": t})).collect::<Vec<_>>(),
-            "quorum": need,
+            "quorum_met": quorum,
         }))?;
         return Ok(Outcome::of(ok));
     }
@@ -939,12 +1088,9 @@ pub(super) fn verify_proof(path: &Path, keys: &ProofKeys, json: bool) -> Result<
     for (name, t) in &cosigned {
         out(format!("cosigned by {} at {}", q(name), when(*t)))?;
     }
-    out(format!(
-        "{} of the {} witness(es) given cosigned; {} required: {}",
-        cosigned.len(),
-        witnesses.len(),
-        need,
-        if ok { "VALID" } else { "NOT VALID" }
-    ))?;
+    for line in why {
+        out(line)?;
+    }
+    out(if ok { "VALID" } else { "NOT VALID" })?;
     Ok(Outcome::of(ok))
 }
