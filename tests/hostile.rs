@@ -331,9 +331,15 @@ fn hostile_values_stay_inside_their_fields_in_meeting_views() {
     let statuses = ["conflict", "no-conflict", "nil-return", "silent", "late"];
     assert_structure("check", &check, |l| {
         if let Some(rest) = l.strip_prefix("      ") {
-            ["declared ", "restriction: ", "no conflict ", "nil return "]
-                .iter()
-                .any(|p| rest.starts_with(p))
+            [
+                "declared ",
+                "restriction: ",
+                "no conflict ",
+                "nil return ",
+                "in checkpoint ",
+            ]
+            .iter()
+            .any(|p| rest.starts_with(p))
         } else if let Some(rest) = l.strip_prefix("  ") {
             statuses.iter().any(|s| rest.starts_with(s))
                 && rest.get(13..32).is_some_and(|f| f == fp)
@@ -342,6 +348,7 @@ fn hostile_values_stay_inside_their_fields_in_meeting_views() {
                 &format!("{item}: vote "),
                 "motion ",
                 "agenda ",
+                "checkpoint: ",
                 "FLAG ",
                 "flagged: ",
                 "nothing flagged",

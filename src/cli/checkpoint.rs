@@ -341,7 +341,7 @@ pub(super) fn print_vote_checkpoint(store: &Store, vote: &coi_ledger::EntryId) -
 pub(super) fn print_entry_checkpoint(store: &Store, id: &coi_ledger::EntryId) -> Result<()> {
     match store.earliest_cosigned(id)? {
         Some(c) => super::render::row(format!(
-            "        in checkpoint of {} lines, {}",
+            "      in checkpoint of {} lines, {}",
             c.checkpoint.size,
             cosigners_text(&c)
         )),
@@ -894,7 +894,7 @@ pub(super) struct ProofKeys {
 enum Trust {
     /// Keys given on the command line: k of these witnesses.
     Keys {
-        log: NoteVerifier,
+        log: Box<NoteVerifier>,
         witnesses: Vec<NoteVerifier>,
         need: usize,
     },
@@ -931,7 +931,7 @@ impl Trust {
             )));
         }
         Ok(Trust::Keys {
-            log,
+            log: Box::new(log),
             witnesses,
             need,
         })
@@ -940,7 +940,7 @@ impl Trust {
     /// The log keys for a checkpoint of `origin`.
     fn logs(&self, origin: &str) -> Result<Vec<NoteVerifier>> {
         match self {
-            Trust::Keys { log, .. } => Ok(vec![log.clone()]),
+            Trust::Keys { log, .. } => Ok(vec![(**log).clone()]),
             Trust::Policy(p) => p
                 .logs_for_origin(origin)
                 .map(|l| {
