@@ -209,11 +209,11 @@ pub struct Frontier {
     subtrees: Vec<Hash>,
 }
 
-/// Why a [`Frontier`]'s bytes are refused.
+/// Why a [`Frontier`]'s bytes are refused, or it cannot grow.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FrontierError {
-    /// The bytes are shorter than the size they start with.
+    /// The bytes are not the length their size requires (8 + 32 · popcount(size)).
     #[error("a frontier of {size} leaves is {expected} bytes, not {actual}")]
     Length {
         /// The size read (0 when not even 8 bytes were given).
