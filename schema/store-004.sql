@@ -25,7 +25,7 @@ CREATE TABLE tlog_checkpoints (
 CREATE TABLE tlog_cosignatures (
     origin   TEXT NOT NULL,
     size     INTEGER NOT NULL,
-    cosigner TEXT NOT NULL,        -- the signature line's key name
+    cosigner TEXT NOT NULL,        -- the vkey of the witness the line was verified by
     line     TEXT NOT NULL,        -- the whole signature line, as the witness returned it
     source   TEXT NOT NULL,        -- the witness URL
     PRIMARY KEY (origin, size, line)

@@ -204,6 +204,13 @@ fn members_cosign_a_vote_commits_and_an_outsider_proves_with_the_proof_alone() {
     let text = String::from_utf8_lossy(&r.stdout);
     assert_eq!(r.status.code(), Some(0), "{text}");
     assert!(text.contains("policy quorum \"members\": met"), "{text}");
+    let check = b
+        .sec
+        .coi(&["check", "--matter", ITEM, "--policy", &s(&policy)])
+        .ok()
+        .stdout;
+    assert!(check.contains("the policy's quorum is met"), "{check}");
+    assert!(!check.contains("NOT met"), "{check}");
     std::fs::write(
         &policy,
         format!(
@@ -217,6 +224,30 @@ fn members_cosign_a_vote_commits_and_an_outsider_proves_with_the_proof_alone() {
         &["verify", "--proof", &proof, "--policy", &s(&policy)],
     );
     assert_eq!(r.status.code(), Some(0));
+    // A policy that also needs a witness who did not cosign: not met, in check and in verify.
+    let stranger =
+        coi_ledger::tlog::note::CosignerKey::from_seed("witness.example.org/x", &[9; 32])
+            .expect("a key name")
+            .vkey();
+    std::fs::write(
+        &policy,
+        format!(
+            "log {}\nwitness ada {wa}\nwitness x {stranger}\ngroup g all ada x\nquorum g\n",
+            b.vkey
+        ),
+    )
+    .expect("write policy");
+    let r = coi(
+        &nohome,
+        &["verify", "--proof", &proof, "--policy", &s(&policy)],
+    );
+    assert_eq!(r.status.code(), Some(1));
+    let check = b
+        .sec
+        .coi(&["check", "--matter", ITEM, "--policy", &s(&policy)])
+        .ok()
+        .stdout;
+    assert!(check.contains("the policy's quorum is NOT met"), "{check}");
 
     // Any change to the proof, and the wrong log key, are refused (exit 1).
     let bytes = std::fs::read_to_string(&proof).expect("proof");

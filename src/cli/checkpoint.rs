@@ -130,9 +130,7 @@ pub(super) fn checkpoint(home: &Home, a: CheckpointArgs) -> Result<Outcome> {
     };
     let (mut urls, mut vkeys) = (a.submit.clone(), a.witness_keys.clone());
     if let Some(path) = &a.policy {
-        let bytes = read_source(&path.display().to_string(), MAX_NOTE)?;
-        let policy = Policy::parse_bytes(&bytes)
-            .map_err(|e| Error::Tlog(format!("{}: {e}", escape(&path.display().to_string()))))?;
+        let policy = read_policy(path)?;
         for w in policy.witnesses() {
             if let Some(url) = w.url() {
                 urls.push(url.to_string());
@@ -196,7 +194,7 @@ fn submit(
     let tree = store.log_tree(signed.size)?;
     let text = &signed.note[..signed.note.find("\n\n").map_or(0, |i| i + 1)];
     let mut failed = false;
-    for (url, witness) in urls.iter().zip(&witnesses) {
+    for ((url, witness), vkey) in urls.iter().zip(&witnesses).zip(vkeys) {
         let hint = store.submitted_size(&signed.origin, url)?.unwrap_or(0);
         let prove = |old: u64| tree.consistency_proof(old, signed.size);
         match coi_ledger::sync::submit_checkpoint(url, &signed.note, hint, prove, NET_TIMEOUT) {
@@ -204,7 +202,7 @@ fn submit(
                 let good: Vec<(String, String)> = lines
                     .iter()
                     .filter(|l| note::verify_cosignature(text, l, witness).is_ok())
-                    .map(|l| (witness.name().to_string(), l.clone()))
+                    .map(|l| (vkey.clone(), l.clone()))
                     .collect();
                 if good.is_empty() {
                     eprintln!(
@@ -300,6 +298,32 @@ fn when(t: u64) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
+/// Reads a C2SP tlog-policy file.
+pub(super) fn read_policy(path: &Path) -> Result<Policy> {
+    let bytes = read_source(&path.display().to_string(), MAX_NOTE)?;
+    Policy::parse_bytes(&bytes)
+        .map_err(|e| Error::Tlog(format!("{}: {e}", escape(&path.display().to_string()))))
+}
+
+/// Whether a checkpoint's cosigners meet a policy's quorum: a policy witness counts when one
+/// of the cosignatures was verified by its very key (name and public key).
+fn quorum_text(policy: Option<&Policy>, c: &coi_ledger::store::Cosigned) -> String {
+    let Some(p) = policy else {
+        return String::new();
+    };
+    let by = |w: &coi_ledger::tlog::policy::Witness| {
+        let want = NoteVerifier::parse(w.vkey().text()).ok();
+        c.cosigners
+            .iter()
+            .any(|(_, _, vkey)| want.is_some() && NoteVerifier::parse(vkey).ok() == want)
+    };
+    if p.satisfied(&by) {
+        "; the policy's quorum is met".into()
+    } else {
+        "; the policy's quorum is NOT met".into()
+    }
+}
+
 fn cosigners_text(c: &coi_ledger::store::Cosigned) -> String {
     if c.cosigners.is_empty() {
         return "not cosigned".into();
@@ -307,13 +331,17 @@ fn cosigners_text(c: &coi_ledger::store::Cosigned) -> String {
     let list: Vec<String> = c
         .cosigners
         .iter()
-        .map(|(n, t)| format!("{} at {}", q(n), when(*t)))
+        .map(|(n, t, _)| format!("{} at {}", q(n), when(*t)))
         .collect();
     format!("cosigned by {}", list.join(", "))
 }
 
 /// `coi check`: the checkpoint of the body log a vote commits to, as this store knows it.
-pub(super) fn print_vote_checkpoint(store: &Store, vote: &coi_ledger::EntryId) -> Result<()> {
+pub(super) fn print_vote_checkpoint(
+    store: &Store,
+    vote: &coi_ledger::EntryId,
+    policy: Option<&Policy>,
+) -> Result<()> {
     let e = store.find(&vote.to_hex())?.entry;
     let Data::Vote(v) = &e.data else {
         return Ok(());
@@ -324,7 +352,11 @@ pub(super) fn print_vote_checkpoint(store: &Store, vote: &coi_ledger::EntryId) -
     let known = store.signed_checkpoint(&c.origin, c.size)?;
     let text = match known {
         Some(k) if k.checkpoint.root == *c.root.as_bytes() => {
-            format!("signed here, {}", cosigners_text(&k))
+            format!(
+                "signed here, {}{}",
+                cosigners_text(&k),
+                quorum_text(policy, &k)
+            )
         }
         Some(_) => "NOT the checkpoint of that size signed here (its root differs)".into(),
         None => "not a checkpoint signed here".into(),
@@ -338,12 +370,17 @@ pub(super) fn print_vote_checkpoint(store: &Store, vote: &coi_ledger::EntryId) -
 }
 
 /// `coi check`: the earliest cosigned checkpoint of the body log that holds an entry.
-pub(super) fn print_entry_checkpoint(store: &Store, id: &coi_ledger::EntryId) -> Result<()> {
+pub(super) fn print_entry_checkpoint(
+    store: &Store,
+    id: &coi_ledger::EntryId,
+    policy: Option<&Policy>,
+) -> Result<()> {
     match store.earliest_cosigned(id)? {
         Some(c) => super::render::row(format!(
-            "      in checkpoint of {} lines, {}",
+            "      in checkpoint of {} lines, {}{}",
             c.checkpoint.size,
-            cosigners_text(&c)
+            cosigners_text(&c),
+            quorum_text(policy, &c)
         )),
         None => Ok(()),
     }
@@ -905,11 +942,7 @@ enum Trust {
 impl Trust {
     fn of(keys: &ProofKeys) -> Result<Trust> {
         if let Some(path) = &keys.policy {
-            let bytes = read_source(&path.display().to_string(), MAX_NOTE)?;
-            let policy = Policy::parse_bytes(&bytes).map_err(|e| {
-                Error::Tlog(format!("{}: {e}", escape(&path.display().to_string())))
-            })?;
-            return Ok(Trust::Policy(Box::new(policy)));
+            return Ok(Trust::Policy(Box::new(read_policy(path)?)));
         }
         let Some(log_vkey) = &keys.log_key else {
             return Err(Error::Invalid(

@@ -152,6 +152,10 @@ pub(super) struct CheckArgs {
     /// Judge a matter that nothing held names (otherwise refused as a likely typo, exit 1).
     #[arg(long)]
     allow_unknown: bool,
+    /// Say, for the vote's checkpoint and each declaration's, whether the cosignatures meet the
+    /// quorum of this C2SP tlog-policy file (the witnesses you trust).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<std::path::PathBuf>,
     #[command(flatten)]
     source: SourceArgs,
 }
@@ -777,6 +781,11 @@ pub(super) fn check(home: impl FnOnce() -> Result<Home>, a: CheckArgs) -> Result
         return Ok(Outcome::Failed);
     }
     let names = source.names()?;
+    let policy = a
+        .policy
+        .as_deref()
+        .map(super::checkpoint::read_policy)
+        .transpose()?;
     if a.source.json {
         out_json(&judged)?;
     } else {
@@ -788,7 +797,7 @@ pub(super) fn check(home: impl FnOnce() -> Result<Home>, a: CheckArgs) -> Result
                 Source::Store(s) => Some(s),
                 Source::Files(_) => None,
             };
-            print_judgement(j, &names, store)?;
+            print_judgement(j, &names, store, policy.as_ref())?;
         }
     }
     Ok(Outcome::of(!judged.iter().any(Judgement::flagged)))
@@ -813,6 +822,7 @@ fn print_judgement(
     j: &Judgement,
     names: &HashMap<MemberId, String>,
     store: Option<&Store>,
+    policy: Option<&coi_ledger::tlog::policy::Policy>,
 ) -> Result<()> {
     match (&j.vote, &j.recorder) {
         (Some(v), Some(r)) => {
@@ -835,7 +845,7 @@ fn print_judgement(
                 row(format!("motion {}", q(m)))?;
             }
             if let Some(store) = store {
-                super::checkpoint::print_vote_checkpoint(store, v)?;
+                super::checkpoint::print_vote_checkpoint(store, v, policy)?;
             }
         }
         _ => row(format!(
@@ -868,7 +878,7 @@ fn print_judgement(
                 decl_summary(&d.declaration)
             ))?;
             if let Some(store) = store {
-                super::checkpoint::print_entry_checkpoint(store, &d.id)?;
+                super::checkpoint::print_entry_checkpoint(store, &d.id, policy)?;
             }
         }
         if let Some(n) = &p.nil_return {

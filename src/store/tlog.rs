@@ -251,7 +251,8 @@ impl Store {
         })
     }
 
-    /// Keeps cosignature lines a witness at `source` returned for a checkpoint of this log.
+    /// Keeps cosignature lines a witness at `source` returned for a checkpoint of this log:
+    /// each with the vkey of the witness it was verified by.
     pub fn add_cosignatures(
         &mut self,
         origin: &str,
@@ -501,8 +502,8 @@ impl Store {
 pub struct Cosigned {
     /// The checkpoint.
     pub checkpoint: SignedCheckpoint,
-    /// Each cosignature's key name and time (seconds since the Epoch).
-    pub cosigners: Vec<(String, u64)>,
+    /// Each cosignature's key name, time (seconds since the Epoch) and the cosigner's vkey.
+    pub cosigners: Vec<(String, u64, String)>,
 }
 
 /// The time in a cosignature line's blob (key hash, u64 big-endian time, signature).
@@ -517,23 +518,29 @@ impl Store {
     /// The checkpoint signed here with its cosignatures: those witnesses returned (checked
     /// against their keys when they were kept) and those members published.
     pub fn cosigned(&self, c: SignedCheckpoint) -> Result<Cosigned> {
-        let mut cosigners: Vec<(String, u64)> = self
-            .submitted_cosignatures(&c.origin, c.size)?
-            .iter()
-            .filter_map(|l| {
-                let name = l
-                    .trim_start_matches('\u{2014}')
-                    .trim_start()
-                    .split(' ')
-                    .next()?;
-                Some((name.to_string(), line_time(l)?))
-            })
-            .collect();
+        let mut cosigners: Vec<(String, u64, String)> = Vec::new();
+        let mut st = self.conn.prepare(
+            "SELECT cosigner, line FROM tlog_cosignatures WHERE origin = ?1 AND size = ?2
+             ORDER BY cosigner, line LIMIT ?3",
+        )?;
+        let rows: Vec<(String, String)> = st
+            .query_map(params![c.origin, c.size as i64, MAX_LISTED as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        for (vkey, line) in rows {
+            let name = crate::tlog::note::NoteVerifier::parse(&vkey)
+                .map(|v| v.name().to_string())
+                .unwrap_or_default();
+            if let Some(t) = line_time(&line) {
+                cosigners.push((name, t, vkey));
+            }
+        }
         for m in self.member_cosignatures(&c.origin, c.size, &c.root)? {
             let name = crate::tlog::note::NoteVerifier::parse(&m.cosigner)
                 .map(|v| v.name().to_string())
                 .unwrap_or_default();
-            cosigners.push((name, m.time));
+            cosigners.push((name, m.time, m.cosigner));
         }
         cosigners.sort();
         cosigners.dedup();
