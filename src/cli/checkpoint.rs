@@ -146,23 +146,11 @@ pub(super) fn checkpoint(home: &Home, a: CheckpointArgs) -> Result<Outcome> {
         &signed.root,
         &signed.note,
     )?;
-    match &a.output {
-        Some(path) => {
-            write_atomic(path, |w| {
-                w.write_all(note.as_bytes()).map_err(|e| Error::io(path, e))
-            })?;
-            eprintln!(
-                "coi: checkpoint of {} lines written to {}",
-                signed.size,
-                escape(&path.display().to_string())
-            );
-        }
-        None => {
-            for line in note.lines() {
-                out(escape(line))?;
-            }
-        }
-    }
+    write_text(
+        a.output.as_deref(),
+        &note,
+        &format!("checkpoint of {} lines", signed.size),
+    )?;
     Ok(Outcome::of(!failed))
 }
 
@@ -228,6 +216,28 @@ fn submit(
         }
     }
     Ok(failed)
+}
+
+/// Writes `text` to `output` atomically (saying so, as `what`, on standard error), or to
+/// standard output with every line escaped.
+fn write_text(output: Option<&Path>, text: &str, what: &str) -> Result<()> {
+    match output {
+        Some(path) => {
+            write_atomic(path, |w| {
+                w.write_all(text.as_bytes()).map_err(|e| Error::io(path, e))
+            })?;
+            eprintln!(
+                "coi: {what} written to {}",
+                escape(&path.display().to_string())
+            );
+        }
+        None => {
+            for line in text.lines() {
+                out(escape(line))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A checkpoint signed before: of `size` lines, or (`None`) the latest with a cosignature.
@@ -425,15 +435,11 @@ pub(super) fn export_checkpoint(home: &Home, lines: u64, path: &Path) -> Result<
         &signed.root,
         &signed.note,
     )?;
-    write_atomic(path, |w| {
-        w.write_all(note.as_bytes()).map_err(|e| Error::io(path, e))
-    })?;
-    eprintln!(
-        "coi: checkpoint of {} lines written to {}",
-        signed.size,
-        escape(&path.display().to_string())
-    );
-    Ok(())
+    write_text(
+        Some(path),
+        &note,
+        &format!("checkpoint of {} lines", signed.size),
+    )
 }
 
 /// Signs a checkpoint of the store's log as it stands, unless the latest one already covers
@@ -878,23 +884,14 @@ pub(super) fn prove(a: ProveArgs) -> Result<Outcome> {
         note: note_text,
     };
     let text = proof.encode();
-    match &a.output {
-        Some(p) => {
-            write_atomic(p, |w| {
-                w.write_all(text.as_bytes()).map_err(|e| Error::io(p, e))
-            })?;
-            eprintln!(
-                "coi: proof that line {line_no} is in the checkpoint of {} lines written to {}",
-                cp.size,
-                escape(&p.display().to_string())
-            );
-        }
-        None => {
-            for l in text.lines() {
-                out(escape(l))?;
-            }
-        }
-    }
+    write_text(
+        a.output.as_deref(),
+        &text,
+        &format!(
+            "proof that line {line_no} is in the checkpoint of {} lines",
+            cp.size
+        ),
+    )?;
     Ok(Outcome::Ok)
 }
 
