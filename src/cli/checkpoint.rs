@@ -12,7 +12,7 @@ use coi_ledger::tlog::body::{file_tree, judge_checkpoint};
 use coi_ledger::tlog::note::{self, CosignerKey, NoteKey, NoteVerifier};
 use coi_ledger::tlog::policy::Policy;
 use coi_ledger::tlog::proof::Proof;
-use coi_ledger::tlog::{Checkpoint, Hash};
+use coi_ledger::tlog::Checkpoint;
 use coi_ledger::{
     CheckpointRef, Data, Error, Hash32, LogKey, Result, TlogKeyFile, TlogRole, Witness,
 };
@@ -139,18 +139,7 @@ pub(super) fn checkpoint(home: &Home, a: CheckpointArgs) -> Result<Outcome> {
         }
     }
     let failed = submit(&mut store, &signed, &urls, &vkeys)?;
-    let note = cosigned_note(
-        &store,
-        &signed.origin,
-        signed.size,
-        &signed.root,
-        &signed.note,
-    )?;
-    write_text(
-        a.output.as_deref(),
-        &note,
-        &format!("checkpoint of {} lines", signed.size),
-    )?;
+    publish_checkpoint(&store, &signed, a.output.as_deref())?;
     Ok(Outcome::of(!failed))
 }
 
@@ -216,6 +205,21 @@ fn submit(
         }
     }
     Ok(failed)
+}
+
+/// Writes a checkpoint signed here, with every cosignature known, to `output` (a file, or the
+/// terminal).
+fn publish_checkpoint(
+    store: &Store,
+    signed: &coi_ledger::store::SignedCheckpoint,
+    output: Option<&Path>,
+) -> Result<()> {
+    let note = cosigned_note(store, signed)?;
+    write_text(
+        output,
+        &note,
+        &format!("checkpoint of {} lines", signed.size),
+    )
 }
 
 /// Writes `text` to `output` atomically (saying so, as `what`, on standard error), or to
@@ -428,18 +432,7 @@ pub(super) fn export_checkpoint(home: &Home, lines: u64, path: &Path) -> Result<
             signed.size
         )));
     }
-    let note = cosigned_note(
-        &store,
-        &signed.origin,
-        signed.size,
-        &signed.root,
-        &signed.note,
-    )?;
-    write_text(
-        Some(path),
-        &note,
-        &format!("checkpoint of {} lines", signed.size),
-    )
+    publish_checkpoint(&store, &signed, Some(path))
 }
 
 /// Signs a checkpoint of the store's log as it stands, unless the latest one already covers
@@ -468,13 +461,8 @@ pub(super) fn sign_checkpoint(
 
 /// The log's note with every cosignature the store knows of that checkpoint appended: those
 /// witnesses returned and those members published in `witness` entries.
-fn cosigned_note(
-    store: &Store,
-    origin: &str,
-    size: u64,
-    root: &Hash,
-    note: &str,
-) -> Result<String> {
+fn cosigned_note(store: &Store, c: &coi_ledger::store::SignedCheckpoint) -> Result<String> {
+    let (origin, size, root, note) = (&c.origin, c.size, &c.root, &c.note);
     let mut lines: Vec<String> = store.submitted_cosignatures(origin, size)?;
     lines.extend(
         store
