@@ -12,8 +12,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::entry::{Data, Entry, EntryId, Timestamp};
+use crate::entry::{Data, Entry, EntryId, SealedField, Timestamp};
 use crate::error::{ErrorClass, FormatError};
+use crate::hash::Hash32;
 use crate::keys::{MemberId, PublicKey};
 
 /// A problem found in a file, located by line, member and seq where known.
@@ -334,8 +335,9 @@ struct History {
     seen: Vec<Seen>,
     /// Live declarations (§6.2).
     live: HashSet<EntryId>,
-    /// The member's declarations with `sealed`, live or not: what a disclosure may target (§7).
-    sealed: HashSet<EntryId>,
+    /// The member's declarations with `sealed`, live or not, with their commitments: what a
+    /// disclosure or `unseal` may target and what an `unseal` must match (§7).
+    sealed: HashMap<EntryId, Box<[(SealedField, Hash32)]>>,
 }
 
 /// An accepted entry, for rule 3: the first 16 bytes of its id and its line (20 bytes).
@@ -373,7 +375,7 @@ fn unresolved_reference(
     history: Option<&History>,
 ) -> Option<String> {
     let live = |t: &EntryId| history.is_some_and(|h| h.live.contains(t));
-    let sealed = |t: &EntryId| history.is_some_and(|h| h.sealed.contains(t));
+    let sealed = |t: &EntryId| history.is_some_and(|h| h.sealed.contains_key(t));
     if let Some(target) = data.own_target().filter(|t| !live(t)) {
         return Some(format!(
             "target {} is not a live declaration of this member earlier in the chain",
@@ -388,6 +390,61 @@ fn unresolved_reference(
             "disclosure target {} is not a declaration of this member with sealed fields earlier in the chain",
             d.target.fingerprint()
         )),
+        Data::Unseal(u) if !sealed(&u.target) => Some(format!(
+            "unseal target {} is not a declaration of this member with sealed fields earlier in the chain",
+            u.target.fingerprint()
+        )),
+        Data::Unseal(u) => {
+            let commitments = history.and_then(|h| h.sealed.get(&u.target))?;
+            u.fields
+                .keys()
+                .find(|f| !commitments.iter().any(|(g, _)| g == *f))
+                .map(|f| {
+                    format!(
+                        "unseal opens {}, which declaration {} did not seal",
+                        f.as_str(),
+                        u.target.fingerprint()
+                    )
+                })
+        }
+        _ => None,
+    }
+}
+
+/// Why `data` breaks a commitment rule of spec §7.3 (`bad-commitment`): an `unseal` whose value
+/// does not match its target's commitment, or an `amend` that repeats a commitment of the
+/// version it replaces (a reused salt). Run after [`unresolved_reference`] passed.
+fn broken_commitment(data: &Data, history: Option<&History>) -> Option<String> {
+    let commitments = |t: &EntryId| history.and_then(|h| h.sealed.get(t));
+    match data {
+        Data::Unseal(u) => {
+            let c = commitments(&u.target)?;
+            u.fields.iter().find_map(|(f, o)| {
+                let want = c.iter().find(|(g, _)| g == f).map(|(_, h)| h)?;
+                (o.commitment(*f).as_ref() != Some(want)).then(|| {
+                    format!(
+                        "the value unsealed for {} does not match the commitment of declaration {}",
+                        f.as_str(),
+                        u.target.fingerprint()
+                    )
+                })
+            })
+        }
+        Data::Amend {
+            target,
+            declaration,
+        } => {
+            let old = commitments(target)?;
+            declaration.sealed.as_ref()?.iter().find_map(|(f, h)| {
+                old.iter().any(|(_, o)| o == h).then(|| {
+                    format!(
+                        "the commitment of {} repeats one of declaration {}: a salt was reused",
+                        f.as_str(),
+                        target.fingerprint()
+                    )
+                })
+            })
+        }
         _ => None,
     }
 }
@@ -621,6 +678,10 @@ impl ChainVerifier {
         } else {
             unresolved_reference(&e.member, &e.data, st.history.as_deref())
                 .map(|m| (ErrorClass::BadReference, m))
+                .or_else(|| {
+                    broken_commitment(&e.data, st.history.as_deref())
+                        .map(|m| (ErrorClass::BadCommitment, m))
+                })
         };
         if let Some((class, message)) = fail {
             st.stopped = true;
@@ -642,7 +703,7 @@ impl ChainVerifier {
                     keys: vec![(1, e.key.to_bytes())],
                     seen: Vec::new(),
                     live: HashSet::new(),
-                    sealed: HashSet::new(),
+                    sealed: HashMap::new(),
                 })
             });
             if sum.head_seq >= 1 {
@@ -659,8 +720,9 @@ impl ChainVerifier {
             }
             if let Data::Declaration(_) | Data::Amend { .. } = &e.data {
                 h.live.insert(e.id);
-                if e.data.declaration().is_some_and(|d| d.sealed.is_some()) {
-                    h.sealed.insert(e.id);
+                if let Some(sealed) = e.data.declaration().and_then(|d| d.sealed.as_ref()) {
+                    h.sealed
+                        .insert(e.id, sealed.iter().map(|(f, c)| (*f, *c)).collect());
                 }
             }
             if let Data::KeyRotation(k) = &e.data {

@@ -56,11 +56,14 @@ pub enum ErrorClass {
     Fork,
     /// A head in a `vote` or `witness` contradicts the chain in the files (spec §5.4).
     BadHead,
+    /// An `unseal` value does not match its commitment, or an `amend` repeats a commitment of
+    /// the version it replaces (spec §7.3).
+    BadCommitment,
 }
 
 impl ErrorClass {
     /// Every class, in the order of the spec's table.
-    pub const ALL: [ErrorClass; 23] = [
+    pub const ALL: [ErrorClass; 24] = [
         ErrorClass::InvalidUtf8,
         ErrorClass::Bom,
         ErrorClass::NulByte,
@@ -84,6 +87,7 @@ impl ErrorClass {
         ErrorClass::DuplicateEntry,
         ErrorClass::Fork,
         ErrorClass::BadHead,
+        ErrorClass::BadCommitment,
     ];
 
     /// The class's name in the spec, e.g. `bad-signature`.
@@ -112,6 +116,7 @@ impl ErrorClass {
             ErrorClass::DuplicateEntry => "duplicate-entry",
             ErrorClass::Fork => "fork",
             ErrorClass::BadHead => "bad-head",
+            ErrorClass::BadCommitment => "bad-commitment",
         }
     }
 
@@ -225,6 +230,10 @@ pub enum Error {
     /// a checkpoint cosigned): nothing was written.
     #[error("{0}")]
     Conflict(String),
+    /// A restricted-field operation (spec §7) that cannot be done as asked: no encryption key
+    /// published, no openings kept, a field not sealed.
+    #[error("{0}")]
+    Restricted(String),
     /// A checkpoint, note, proof or policy is not what the C2SP specs define (spec §13).
     #[error("{0}")]
     Tlog(String),

@@ -37,7 +37,8 @@ use crate::display::escape;
 use crate::entry::{Data, Entry, Profile};
 use crate::error::{Error, Result};
 use crate::keys::{
-    KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey, TlogKeyFile, TlogRole,
+    AgeIdentityFile, KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey, TlogKeyFile,
+    TlogRole,
 };
 use crate::store::{ImportReport, OpenOptions, Store, WaitNotice};
 
@@ -51,6 +52,10 @@ pub const PENDING_KEY_FILE: &str = "secret-key.json.new";
 pub const LOG_KEY_FILE: &str = "log-key.json";
 /// File name of the key that cosigns other logs' checkpoints (spec §12, §13).
 pub const WITNESS_KEY_FILE: &str = "witness-key.json";
+/// File name of the member's age encryption identity (spec §7.1, §12). Identities replaced by
+/// `coi encryption-key --rotate` are kept beside it as `age-identity.N.json`, so that
+/// disclosures made to them still open.
+pub const AGE_IDENTITY_FILE: &str = "age-identity.json";
 /// Largest key file read.
 const MAX_KEY_FILE: u64 = 4096;
 
@@ -412,6 +417,113 @@ impl Home {
         Ok(key)
     }
 
+    /// The path of the current age identity.
+    pub fn age_identity_path(&self) -> PathBuf {
+        self.dir.join(AGE_IDENTITY_FILE)
+    }
+
+    /// The paths of the age identities this home holds: the current one first (if any), then
+    /// those it replaced, newest first.
+    pub fn age_identity_paths(&self) -> Result<Vec<PathBuf>> {
+        let mut old: Vec<(u64, PathBuf)> = Vec::new();
+        for d in fs::read_dir(&self.dir).map_err(|e| Error::io(&self.dir, e))? {
+            let d = d.map_err(|e| Error::io(&self.dir, e))?;
+            let name = d.file_name();
+            let Some(n) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("age-identity."))
+                .and_then(|n| n.strip_suffix(".json"))
+                .and_then(|n| n.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            old.push((n, d.path()));
+        }
+        old.sort_by_key(|x| std::cmp::Reverse(x.0));
+        let current = self.age_identity_path();
+        let mut out = Vec::new();
+        if fs::symlink_metadata(&current).is_ok() {
+            out.push(current);
+        }
+        out.extend(old.into_iter().map(|(_, p)| p));
+        Ok(out)
+    }
+
+    /// Reads the age identity at `path` (refused as the secret key file is: a link, someone
+    /// else's, or open to group or others), asking for its passphrase if it is encrypted.
+    pub fn read_age_identity(
+        &self,
+        path: &Path,
+        callbacks: &dyn Callbacks,
+    ) -> Result<AgeIdentityFile> {
+        let text = read_private(path)?;
+        let pass = if KeyFile::is_encrypted(&text) {
+            Some(callbacks.passphrase(PassphraseRequest::Unlock(path))?)
+        } else {
+            None
+        };
+        let path = path.to_path_buf();
+        AgeIdentityFile::decode(&text, pass.as_ref().map(|p| p.as_bytes())).map_err(|e| match e {
+            KeyFileError::Decrypt => Error::WrongPassphrase { path },
+            KeyFileError::NeedPassphrase => {
+                Error::Passphrase("the identity is protected by a passphrase".into())
+            }
+            KeyFileError::Malformed(reason) => Error::KeyFile { path, reason },
+        })
+    }
+
+    /// Writes `identity` as the current age identity (0600, synced), protected with the
+    /// signing key's passphrase if the signing key file is encrypted. With `replace`, a current
+    /// identity is first kept as `age-identity.N.json` (never overwritten); without, an existing
+    /// one is an error.
+    pub fn write_age_identity(
+        &self,
+        identity: &AgeIdentityFile,
+        replace: bool,
+        callbacks: &dyn Callbacks,
+    ) -> Result<()> {
+        self.check()?;
+        let current = self.age_identity_path();
+        let key = self.read_key()?;
+        let pass = if KeyFile::is_encrypted(&key) {
+            let p = callbacks.passphrase(PassphraseRequest::Unlock(&self.key_path()))?;
+            // The passphrase must be the signing key's: a typo here would lock the identity
+            // away under a passphrase nobody knows.
+            decode_key(&key, &self.key_path(), &Fixed(&p))?;
+            Some(p)
+        } else {
+            None
+        };
+        let text = identity
+            .encode(pass.as_ref().map(|p| p.as_bytes()), KdfParams::DEFAULT)
+            .map_err(Error::KeyEncoding)?;
+        if fs::symlink_metadata(&current).is_ok() {
+            if !replace {
+                return Err(Error::Conflict(format!(
+                    "{} exists: `coi encryption-key --rotate` replaces it",
+                    escape(&current.display().to_string())
+                )));
+            }
+            let n = self
+                .age_identity_paths()?
+                .iter()
+                .filter_map(|p| {
+                    p.file_name()?
+                        .to_str()?
+                        .strip_prefix("age-identity.")?
+                        .strip_suffix(".json")?
+                        .parse::<u64>()
+                        .ok()
+                })
+                .max()
+                .unwrap_or(0)
+                + 1;
+            let kept = self.dir.join(format!("age-identity.{n}.json"));
+            fs::rename(&current, &kept).map_err(|e| Error::io(&kept, e))?;
+        }
+        write_private(&self.dir, &current, &text)
+    }
+
     /// Reads the pending key of an unfinished rotation, if there is one.
     pub fn read_pending_key(&self) -> Result<Option<Zeroizing<Vec<u8>>>> {
         match read_private(&self.pending_key_path()) {
@@ -724,6 +836,16 @@ fn new_passphrase(
 fn encode_key(kf: &KeyFile, pass: Option<&Zeroizing<String>>) -> Result<Zeroizing<String>> {
     kf.encode(pass.map(|p| p.as_bytes()), KdfParams::DEFAULT)
         .map_err(Error::KeyEncoding)
+}
+
+/// Callbacks that answer every passphrase request with one passphrase.
+struct Fixed<'a>(&'a Zeroizing<String>);
+
+impl Callbacks for Fixed<'_> {
+    fn passphrase(&self, _: PassphraseRequest<'_>) -> Result<Zeroizing<String>> {
+        Ok(self.0.clone())
+    }
+    fn notice(&self, _: HomeNotice) {}
 }
 
 /// Decodes the key file text read from `path`, asking for its passphrase if it is encrypted.

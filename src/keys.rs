@@ -517,6 +517,39 @@ mod tests {
     }
 
     #[test]
+    fn age_identity_file_round_trips_plain_and_encrypted() {
+        let f = AgeIdentityFile {
+            member: Hash32::from_bytes([3; 32]),
+            recipient: "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p".into(),
+            identity: Zeroizing::new("AGE-SECRET-KEY-1QQQQ".into()),
+        };
+        let plain = f.encode(None, fast()).unwrap();
+        let back = AgeIdentityFile::decode(plain.as_bytes(), None).unwrap();
+        assert_eq!(back.identity.as_str(), "AGE-SECRET-KEY-1QQQQ");
+        let enc = f.encode(Some(b"pw"), fast()).unwrap();
+        assert!(!enc.contains("AGE-SECRET"));
+        assert!(KeyFile::is_encrypted(enc.as_bytes()));
+        assert_eq!(
+            AgeIdentityFile::decode(enc.as_bytes(), Some(b"pw"))
+                .unwrap()
+                .identity
+                .as_str(),
+            "AGE-SECRET-KEY-1QQQQ"
+        );
+        assert_eq!(
+            AgeIdentityFile::decode(enc.as_bytes(), Some(b"no")).unwrap_err(),
+            KeyFileError::Decrypt
+        );
+        assert_eq!(
+            AgeIdentityFile::decode(enc.as_bytes(), None).unwrap_err(),
+            KeyFileError::NeedPassphrase
+        );
+        // The recipient is bound to the ciphertext: another recipient does not decrypt.
+        let swapped = enc.replace("mcac8p", "mcac8q");
+        assert!(AgeIdentityFile::decode(swapped.as_bytes(), Some(b"pw")).is_err());
+    }
+
+    #[test]
     fn refuses_non_canonical_and_weak_keys() {
         // The identity point (small order) in canonical form.
         let mut identity = [0u8; 32];
@@ -641,4 +674,161 @@ impl TlogKeyFile {
     pub fn seed(&self) -> Zeroizing<[u8; 32]> {
         self.secret.seed()
     }
+}
+
+/// Context of the associated data of encrypted age identity files.
+pub const CTX_AGE_IDENTITY: &str = "coi-ledger/v1/age-identity";
+
+const AGE_IDENTITY_KIND: &str = "coi-age-identity";
+
+/// A member's age encryption identity as held in its file (spec §12): the member, the recipient
+/// it publishes, and the `AGE-SECRET-KEY-1…` string, kept whole so that this module needs no
+/// encryption library (the `seal::age` module reads it).
+pub struct AgeIdentityFile {
+    /// The member whose disclosures it opens.
+    pub member: MemberId,
+    /// The recipient string published in the member's `encryption-key` entry.
+    pub recipient: String,
+    /// The identity: `AGE-SECRET-KEY-1…`.
+    pub identity: Zeroizing<String>,
+}
+
+impl fmt::Debug for AgeIdentityFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "AgeIdentityFile({}, {})",
+            self.member.fingerprint(),
+            self.recipient
+        )
+    }
+}
+
+impl AgeIdentityFile {
+    /// Encodes the file (one canonical JSON line and LF); with a passphrase the identity is
+    /// encrypted under Argon2id + XChaCha20-Poly1305, as a secret key file's seed is.
+    pub fn encode(
+        &self,
+        passphrase: Option<&[u8]>,
+        kdf: KdfParams,
+    ) -> Result<Zeroizing<String>, String> {
+        let mut obj = json!({
+            "kind": AGE_IDENTITY_KIND,
+            "member": self.member.to_hex(),
+            "recipient": self.recipient,
+            "v": 1,
+        });
+        match passphrase {
+            None => obj["secret"] = Value::String(self.identity.as_str().to_string()),
+            Some(pass) => {
+                kdf.check()?;
+                let mut salt = [0u8; 16];
+                let mut nonce = [0u8; 24];
+                OsRng.fill_bytes(&mut salt);
+                OsRng.fill_bytes(&mut nonce);
+                let kdf_obj = json!({"alg": "argon2id", "m_kib": kdf.m_kib, "p": kdf.p, "salt": STANDARD.encode(salt), "t": kdf.t});
+                let aead_key = derive(pass, &salt, kdf)?;
+                let ad = identity_ad(&self.member, &self.recipient, &kdf_obj);
+                let ct = aead(&aead_key, &nonce, &ad, self.identity.as_bytes(), true)
+                    .map_err(|_| "encryption failed".to_string())?;
+                obj["kdf"] = kdf_obj;
+                obj["aead"] = json!({"alg": "xchacha20poly1305", "nonce": STANDARD.encode(nonce)});
+                obj["secret"] = Value::String(STANDARD.encode(ct.as_slice()));
+            }
+        }
+        let mut text = Zeroizing::new(crate::canon::encode(&obj));
+        text.push('\n');
+        if let Some(Value::String(s)) = obj.get_mut("secret") {
+            zeroize::Zeroize::zeroize(s);
+        }
+        Ok(text)
+    }
+
+    /// Decodes the file; `passphrase` is needed iff it is encrypted ([`KeyFile::is_encrypted`]
+    /// tells). Whether the identity is the recipient's is checked by whoever parses the identity.
+    pub fn decode(text: &[u8], passphrase: Option<&[u8]>) -> Result<AgeIdentityFile, KeyFileError> {
+        let malformed = |m: &str| KeyFileError::Malformed(m.to_string());
+        let mut obj = parse_obj(text)?;
+        let encrypted = obj.contains_key("kdf");
+        let allowed: &[&str] = if encrypted {
+            &["aead", "kdf", "kind", "member", "recipient", "secret", "v"]
+        } else {
+            &["kind", "member", "recipient", "secret", "v"]
+        };
+        if obj.len() != allowed.len() || obj.keys().any(|k| !allowed.contains(&k.as_str())) {
+            return Err(malformed("unexpected or missing fields"));
+        }
+        if obj.get("v").and_then(Value::as_u64) != Some(1) {
+            return Err(malformed("unsupported key file version (expected v 1)"));
+        }
+        if obj.get("kind").and_then(Value::as_str) != Some(AGE_IDENTITY_KIND) {
+            return Err(malformed("not a coi age identity file"));
+        }
+        let member = obj
+            .get("member")
+            .and_then(Value::as_str)
+            .and_then(MemberId::from_hex)
+            .ok_or_else(|| malformed("`member` is not 64 lowercase hex"))?;
+        let recipient = obj
+            .get("recipient")
+            .and_then(Value::as_str)
+            .filter(|r| crate::seal::check_recipient(r).is_ok())
+            .ok_or_else(|| malformed("`recipient` is not an age recipient"))?
+            .to_string();
+        let secret = match obj.get_mut("secret") {
+            Some(Value::String(s)) => Zeroizing::new(std::mem::take(s)),
+            _ => return Err(malformed("missing or non-string `secret`")),
+        };
+        let identity = if !encrypted {
+            secret
+        } else {
+            let pass = passphrase.ok_or(KeyFileError::NeedPassphrase)?;
+            let kdf_obj = obj
+                .get("kdf")
+                .cloned()
+                .ok_or_else(|| malformed("missing kdf"))?;
+            let params = parse_kdf(&kdf_obj)?;
+            let salt = b64_exact(kdf_obj.get("salt"), 16)
+                .ok_or_else(|| malformed("kdf salt is not 16 bytes of base64"))?;
+            let aead_obj = obj.get("aead").ok_or_else(|| malformed("missing aead"))?;
+            if aead_obj.get("alg").and_then(Value::as_str) != Some("xchacha20poly1305")
+                || aead_obj.as_object().map(|o| o.len()) != Some(2)
+            {
+                return Err(malformed(
+                    "aead must be {\"alg\":\"xchacha20poly1305\",\"nonce\":...}",
+                ));
+            }
+            let nonce = b64_exact(aead_obj.get("nonce"), 24)
+                .ok_or_else(|| malformed("aead nonce is not 24 bytes of base64"))?;
+            let ct = Zeroizing::new(
+                STANDARD
+                    .decode(secret.as_bytes())
+                    .map_err(|_| malformed("`secret` is not base64"))?,
+            );
+            let aead_key = derive(pass, &salt, params).map_err(KeyFileError::Malformed)?;
+            let ad = identity_ad(&member, &recipient, &kdf_obj);
+            let pt = aead(&aead_key, &nonce, &ad, &ct, false).map_err(|_| KeyFileError::Decrypt)?;
+            Zeroizing::new(String::from_utf8(pt.to_vec()).map_err(|_| KeyFileError::Decrypt)?)
+        };
+        if !identity.starts_with("AGE-SECRET-KEY-1") || identity.len() > 4096 {
+            return Err(malformed(
+                "`secret` is not an age identity (AGE-SECRET-KEY-1…)",
+            ));
+        }
+        Ok(AgeIdentityFile {
+            member,
+            recipient,
+            identity,
+        })
+    }
+}
+
+fn identity_ad(member: &MemberId, recipient: &str, kdf_obj: &Value) -> Vec<u8> {
+    let mut ad = Vec::new();
+    ad.extend_from_slice(CTX_AGE_IDENTITY.as_bytes());
+    ad.push(0);
+    ad.extend_from_slice(member.as_bytes());
+    ad.extend_from_slice(recipient.as_bytes());
+    ad.extend_from_slice(crate::canon::encode(kdf_obj).as_bytes());
+    ad
 }

@@ -40,6 +40,7 @@ mod keys;
 mod ledger;
 mod multi;
 pub mod register;
+pub mod seal;
 pub mod store;
 pub mod sync;
 #[cfg(test)]
@@ -54,20 +55,20 @@ pub use chain::{
 };
 pub use entry::{
     entry_id, signing_message, text, Agenda, AgendaItem, Ballot, Between, Category, CheckpointRef,
-    Data, Date, Declaration, Determination, Disclosure, Draft, Entry, EntryId, Head, KeyRotation,
-    Kind, LogKey, Matter, Mitigation, NoConflict, Outcome, Participation, Presence, Profile,
-    Reaffirm, Relationship, Retract, Scope, SealedField, Timestamp, Vote, VoteResult, Whose,
-    Withdraw, Witness, FORMAT_VERSION, MAX_BAND, MAX_CIPHERTEXT, MAX_CONCERNS, MAX_HEADS,
-    MAX_ITEMS, MAX_LINE_LEN, MAX_MATTERS, MAX_MATTER_LEN, MAX_NAME, MAX_ORIGIN, MAX_RECIPIENTS,
-    MAX_TEXT,
+    Data, Date, Declaration, Determination, Disclosure, Draft, EncryptionKey, Entry, EntryId, Head,
+    KeyRotation, Kind, LogKey, Matter, Mitigation, NoConflict, Outcome, Participation, Presence,
+    Profile, Reaffirm, Relationship, Retract, Scope, SealedField, Timestamp, Unseal, Vote,
+    VoteResult, Whose, Withdraw, Witness, FORMAT_VERSION, MAX_BAND, MAX_CIPHERTEXT, MAX_CONCERNS,
+    MAX_HEADS, MAX_ITEMS, MAX_LINE_LEN, MAX_MATTERS, MAX_MATTER_LEN, MAX_NAME, MAX_ORIGIN,
+    MAX_RECIPIENTS, MAX_TEXT,
 };
 pub use error::{Damage, Error, ErrorClass, FormatError, Result};
 pub use hash::{
     Hash32, CTX_ENTRY_ID, CTX_ENTRY_SIG, CTX_KEY_ACCEPT, CTX_MEMBER_ID, CTX_SEAL, CTX_SECRET_KEY,
 };
 pub use keys::{
-    key_accept_message, KdfParams, KeyFile, KeyFileError, MemberId, PublicKey, SecretKey,
-    Signature, TlogKeyFile, TlogRole,
+    key_accept_message, AgeIdentityFile, KdfParams, KeyFile, KeyFileError, MemberId, PublicKey,
+    SecretKey, Signature, TlogKeyFile, TlogRole,
 };
 pub use ledger::{
     check_line, verify_bytes, verify_files, verify_files_accepted, verify_stream,

@@ -9,6 +9,7 @@ use coi_ledger::{
     Reaffirm, Relationship, Result, Retract, Scope, Timestamp, Whose, Withdraw,
 };
 
+use super::seal::{self, SealArgs};
 use super::{append_own, matters, parse_date, Outcome};
 
 /// Fields of a declaration, shared by `declare` and `amend`.
@@ -62,6 +63,8 @@ pub(super) struct DeclareArgs {
     none: bool,
     #[command(flatten)]
     fields: FieldArgs,
+    #[command(flatten)]
+    seal: SealArgs,
 }
 
 #[derive(ClapArgs, Debug)]
@@ -70,6 +73,11 @@ pub(super) struct AmendArgs {
     id: String,
     #[command(flatten)]
     fields: FieldArgs,
+    /// Sealed fields of the version amended are carried into the new one with fresh salts
+    /// (give FIELD=VALUE to change one, FIELD= to drop it), and disclosed again to every member
+    /// who could read the old version, and to --to.
+    #[command(flatten)]
+    seal: SealArgs,
 }
 
 #[derive(ClapArgs, Debug)]
@@ -111,6 +119,11 @@ pub(super) fn declare(home: &Home, a: DeclareArgs) -> Result<Outcome> {
             }))
         }
     };
+    if a.none && (!a.seal.sealed.is_empty() || !a.seal.to.is_empty()) {
+        return Err(Error::Invalid(
+            "--sealed and --to belong to a declaration, not to --none".into(),
+        ));
+    }
     if a.none {
         return append_own(home, |s: &Store, me: &MemberId| -> Result<Data> {
             warn_contradicted(s, me, ms.as_deref())?;
@@ -147,14 +160,27 @@ pub(super) fn declare(home: &Home, a: DeclareArgs) -> Result<Outcome> {
         value: f.value,
         whose: f.whose.unwrap_or(Whose::Own),
     };
-    append_own(home, |_: &Store, _: &MemberId| -> Result<Data> {
-        Ok(Data::Declaration(decl))
-    })
+    if a.seal.sealed.is_empty() && a.seal.to.is_empty() {
+        return append_own(home, |_: &Store, _: &MemberId| -> Result<Data> {
+            Ok(Data::Declaration(decl))
+        });
+    }
+    let mut store = home.open_store()?;
+    let me = home.member(&store)?;
+    let Some((sealed, sealing)) = seal::prepare(&store, &me, &a.seal, None, &Default::default())?
+    else {
+        return Err(Error::Invalid("nothing to seal".into()));
+    };
+    let mut decl = decl;
+    decl.sealed = Some(sealed);
+    seal::append_sealed(home, &mut store, &me, Data::Declaration(decl), sealing)
 }
 
 pub(super) fn amend(home: &Home, a: AmendArgs) -> Result<Outcome> {
     let f = a.fields;
-    let build = |store: &Store, me: &MemberId| -> Result<Data> {
+    let sargs = a.seal;
+    let mut sealing = None;
+    let mut build = |store: &Store, me: &MemberId| -> Result<Data> {
         let target = store.find(&a.id)?.entry;
         if target.member != *me {
             return Err(Error::Invalid(format!(
@@ -208,17 +234,65 @@ pub(super) fn amend(home: &Home, a: AmendArgs) -> Result<Outcome> {
         if let Some(v) = f.mitigation {
             d.mitigation = v;
         }
-        if d == *old {
+        // Sealed fields: carried with fresh salts (spec §7.3), changed, or dropped.
+        let old_openings = match &old.sealed {
+            None => None,
+            Some(_) => {
+                let o = store.openings(&target.id)?;
+                if o.is_empty() {
+                    return Err(Error::Restricted(format!(
+                        "this store keeps no openings of {}'s sealed fields, so they cannot be carried into the new version",
+                        target.id.fingerprint()
+                    )));
+                }
+                Some(o)
+            }
+        };
+        let readers = store
+            .restricted()?
+            .remove(&target.id)
+            .map(|r| r.readers)
+            .unwrap_or_default();
+        let readers = readers.into_iter().filter(|m| m != me).collect();
+        let new_values = |o: &coi_ledger::seal::Openings| {
+            o.iter()
+                .map(|(f, x)| (*f, x.value.clone()))
+                .collect::<Vec<_>>()
+        };
+        let prepared = seal::prepare(store, me, &sargs, old_openings.as_ref(), &readers)?;
+        d.sealed = prepared.as_ref().map(|(s, _)| s.clone());
+        let same_sealed = match (&prepared, &old_openings) {
+            (Some((_, p)), Some(o)) => new_values(p.openings()) == new_values(o),
+            (None, None) => true,
+            _ => false,
+        };
+        let mut bare_new = d.clone();
+        bare_new.sealed = None;
+        let mut bare_old = old.clone();
+        bare_old.sealed = None;
+        if bare_new == bare_old && same_sealed && sargs.to.is_empty() {
             return Err(Error::Invalid(
                 "nothing to amend: give at least one field that changes".into(),
             ));
         }
+        sealing = prepared.map(|(_, p)| p);
         Ok(Data::Amend {
             target: target.id,
             declaration: d,
         })
     };
-    append_own(home, build)
+    let mut store = home.open_store()?;
+    let me = home.member(&store)?;
+    let data = build(&store, &me)?;
+    match sealing {
+        Some(s) => seal::append_sealed(home, &mut store, &me, data, s),
+        None => {
+            let key = home.signing_key(&store, &me, &super::Terminal)?;
+            let entry = store.append(&key.secret, &me, data)?;
+            super::out(entry.id.to_hex())?;
+            Ok(Outcome::Ok)
+        }
+    }
 }
 
 pub(super) fn withdraw(home: &Home, a: WithdrawArgs) -> Result<Outcome> {

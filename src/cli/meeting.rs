@@ -871,11 +871,15 @@ fn print_judgement(
         ))?;
         for d in &p.declarations {
             row(format!(
-                "      declared {} seq {} {}: {}",
+                "      declared {} seq {} {}: {}{}",
                 &d.id.to_hex()[..16],
                 d.seq,
                 d.time.as_str(),
-                decl_summary(&d.declaration)
+                decl_summary(&d.declaration),
+                match (store, &d.declaration.sealed) {
+                    (Some(s), Some(_)) => super::seal::restricted_note(s.restricted()?.get(&d.id)),
+                    _ => String::new(),
+                }
             ))?;
             if let Some(store) = store {
                 super::checkpoint::print_entry_checkpoint(store, &d.id, policy)?;

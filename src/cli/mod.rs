@@ -13,6 +13,7 @@ mod meeting;
 mod publish;
 mod read;
 mod render;
+mod seal;
 
 use std::io::{self, IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
@@ -121,6 +122,21 @@ enum Command {
     /// Refuses a checkpoint that is not of the file, or not consistent with the last one you
     /// cosigned for that log, and keeps the evidence. Exit 0 cosigned, 1 refused, 2 errors.
     Witness(checkpoint::WitnessArgs),
+    /// Create your encryption identity (age X25519) and publish its recipient in your chain.
+    ///
+    /// Others encrypt disclosures of restricted fields to it (`coi declare --sealed ... --to`).
+    /// The identity is kept in your home like your signing key, under the same passphrase; it
+    /// is not your signing key and survives `coi rotate-key`.
+    EncryptionKey(seal::EncryptionKeyArgs),
+    /// Disclose the sealed fields of one of your declarations to more members.
+    Disclose(seal::DiscloseArgs),
+    /// Decrypt the disclosures addressed to you and check them against the signed commitments.
+    ///
+    /// Exit 0 when every disclosure found opens and matches, 1 when one does not (encrypted to
+    /// someone else, altered, or not what the member signed), 2 on other errors.
+    Reveal(seal::RevealArgs),
+    /// Make sealed fields of one of your declarations public, irrevocably.
+    Unseal(seal::UnsealArgs),
     /// Write a C2SP tlog-proof that an entry is in a cosigned checkpoint (no home needed).
     ///
     /// Anyone checks it with `coi verify --proof FILE --log-key VKEY` (or --policy FILE).
@@ -171,6 +187,10 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Checkpoint(a) => checkpoint::checkpoint(&home()?, a),
         Command::Witness(a) => checkpoint::witness(&home()?, a),
         Command::Prove(a) => checkpoint::prove(a),
+        Command::EncryptionKey(a) => seal::encryption_key(&home()?, a),
+        Command::Disclose(a) => seal::disclose(&home()?, a),
+        Command::Reveal(a) => seal::reveal(&home()?, a),
+        Command::Unseal(a) => seal::unseal(&home()?, a),
     }
 }
 

@@ -69,6 +69,7 @@ pub(super) fn log(home: &Home, a: LogArgs) -> Result<Outcome> {
     let store = home.open_store_read()?;
     let member = member_arg(&store, a.member.as_deref())?;
     let names = names(&store)?;
+    let restricted = store.restricted()?;
     let mut any = false;
     store.log_each(
         member.as_ref(),
@@ -79,13 +80,14 @@ pub(super) fn log(home: &Home, a: LogArgs) -> Result<Outcome> {
                 out(entry_json(&e).to_string())
             } else {
                 row(format!(
-                    "{}  {}  {} #{}  {:<13} {}",
+                    "{}  {}  {} #{}  {:<13} {}{}",
                     &e.id.to_hex()[..16],
                     e.time.as_str(),
                     who(&names, &e.member),
                     e.seq,
                     e.kind(),
-                    summary(&e)
+                    summary(&e),
+                    super::seal::note(&restricted, &e.id, &e.data)
                 ))
             }
         },
@@ -122,12 +124,17 @@ pub(super) fn show(home: &Home, a: ShowArgs) -> Result<Outcome> {
             row(format!("  {k:<13} {shown}"))?;
         }
     }
-    row(format!("summary  {}", summary(&e)))?;
+    row(format!(
+        "summary  {}{}",
+        summary(&e),
+        super::seal::note(&store.restricted()?, &e.id, &e.data)
+    ))?;
     Ok(Outcome::Ok)
 }
 
 pub(super) fn conflicts(home: &Home, a: ConflictsArgs) -> Result<Outcome> {
     let store = home.open_store_read()?;
+    let restricted = store.restricted()?;
     let member = member_arg(&store, a.member.as_deref())?;
     let matter = a.matter.as_deref().map(parse_matter).transpose()?;
     if let Some(m) = &matter {
@@ -214,11 +221,16 @@ pub(super) fn conflicts(home: &Home, a: ConflictsArgs) -> Result<Outcome> {
             lines.push((
                 v.mark.seq,
                 format!(
-                    "  {}  {}  {}{}{}",
+                    "  {}  {}  {}{}{}{}",
                     &v.mark.id.to_hex()[..16],
                     v.mark.time.as_str(),
                     state_prefix(state),
                     decl_summary(&v.declaration),
+                    v.declaration
+                        .sealed
+                        .as_ref()
+                        .map(|_| super::seal::restricted_note(restricted.get(&v.mark.id)))
+                        .unwrap_or_default(),
                     history
                 ),
             ));

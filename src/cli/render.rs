@@ -155,6 +155,16 @@ pub(super) fn summary(e: &Entry) -> String {
             d.target.fingerprint(),
             d.recipients.len()
         ),
+        Data::EncryptionKey(k) => format!("publishes encryption key {}", q(&k.recipient)),
+        Data::Unseal(u) => format!(
+            "makes public {} of {}",
+            u.fields
+                .iter()
+                .map(|(f, o)| format!("{} {}", f.as_str(), q(&o.value)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            u.target.fingerprint()
+        ),
         Data::Vote(v) => format!(
             "vote on {}: {} participants, {} heads",
             v.matter.as_str(),
@@ -231,6 +241,10 @@ pub(super) fn decl_summary(d: &Declaration) -> String {
     }
     if let Some(n) = &d.nature {
         s.push_str(&format!("; {}", q(n)));
+    }
+    if let Some(sealed) = &d.sealed {
+        let names: Vec<&str> = sealed.keys().map(|f| f.as_str()).collect();
+        s.push_str(&format!("; sealed {}", names.join(", ")));
     }
     s
 }

@@ -169,6 +169,23 @@ pub struct Disclosure {
     pub target: EntryId,
 }
 
+/// `encryption-key` data (spec §7.1): the age recipient to encrypt disclosures to.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct EncryptionKey {
+    pub recipient: String,
+}
+
+/// `unseal` data (spec §7.3): restricted fields of the member's own declaration made public.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Unseal {
+    pub fields: BTreeMap<SealedField, crate::seal::Opening>,
+    pub target: EntryId,
+}
+
 /// A chain head (spec §8).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 #[allow(missing_docs)]
@@ -419,7 +436,9 @@ token_enum!(
         /** `retract` (§6.7). */ Retract = "retract",
         /** `reaffirm` (§6.8). */ Reaffirm = "reaffirm",
         /** `key-rotation` (§6.9). */ KeyRotation = "key-rotation",
-        /** `disclosure` (§7). */ Disclosure = "disclosure",
+        /** `disclosure` (§7.2). */ Disclosure = "disclosure",
+        /** `encryption-key` (§7.1). */ EncryptionKey = "encryption-key",
+        /** `unseal` (§7.3). */ Unseal = "unseal",
         /** `vote` (§8.1). */ Vote = "vote",
         /** `determination` (§8.2). */ Determination = "determination",
         /** `witness` (§8.3). */ Witness = "witness",
@@ -455,6 +474,10 @@ pub enum Data {
     KeyRotation(KeyRotation),
     /// `disclosure`.
     Disclosure(Disclosure),
+    /// `encryption-key`.
+    EncryptionKey(EncryptionKey),
+    /// `unseal`.
+    Unseal(Unseal),
     /// `vote`.
     Vote(Vote),
     /// `determination`.
@@ -500,6 +523,8 @@ impl Data {
             Data::Reaffirm(_) => Kind::Reaffirm,
             Data::KeyRotation(_) => Kind::KeyRotation,
             Data::Disclosure(_) => Kind::Disclosure,
+            Data::EncryptionKey(_) => Kind::EncryptionKey,
+            Data::Unseal(_) => Kind::Unseal,
             Data::Vote(_) => Kind::Vote,
             Data::Determination(_) => Kind::Determination,
             Data::Witness(_) => Kind::Witness,
@@ -573,6 +598,8 @@ impl Data {
             Data::Reaffirm(x) => v(x),
             Data::KeyRotation(x) => v(x),
             Data::Disclosure(x) => v(x),
+            Data::EncryptionKey(x) => v(x),
+            Data::Unseal(x) => v(x),
             Data::Vote(x) => v(x),
             Data::Determination(x) => v(x),
             Data::Witness(x) => v(x),
@@ -603,6 +630,8 @@ impl Data {
             Some(Kind::Reaffirm) => Data::Reaffirm(de(text)?),
             Some(Kind::KeyRotation) => Data::KeyRotation(de(text)?),
             Some(Kind::Disclosure) => Data::Disclosure(de(text)?),
+            Some(Kind::EncryptionKey) => Data::EncryptionKey(de(text)?),
+            Some(Kind::Unseal) => Data::Unseal(de(text)?),
             Some(Kind::Vote) => Data::Vote(de(text)?),
             Some(Kind::Determination) => Data::Determination(de(text)?),
             Some(Kind::Witness) => Data::Witness(de(text)?),
@@ -661,6 +690,8 @@ impl Data {
                 Data::KeyRotation(de::<KeyRotationText>(kind, Value::Object(map))?.check()?)
             }
             Kind::Disclosure => Data::Disclosure(de(kind, Value::Object(map))?),
+            Kind::EncryptionKey => Data::EncryptionKey(de(kind, Value::Object(map))?),
+            Kind::Unseal => Data::Unseal(de(kind, Value::Object(map))?),
             Kind::Vote => Data::Vote(de(kind, Value::Object(map))?),
             Kind::Determination => Data::Determination(de(kind, Value::Object(map))?),
             Kind::Witness => Data::Witness(de(kind, Value::Object(map))?),
@@ -694,6 +725,17 @@ impl Data {
                     return Err(bad_field(format!("ciphertext must be 4 to {MAX_CIPHERTEXT} characters of canonical padded standard base64 (at least one byte)")));
                 }
                 sorted_unique("recipients", d.recipients.iter(), MAX_RECIPIENTS)
+            }
+            Data::EncryptionKey(k) => crate::seal::check_recipient(&k.recipient)
+                .map(|_| ())
+                .map_err(bad_field),
+            Data::Unseal(u) => {
+                if u.fields.is_empty() {
+                    return Err(bad_field("unseal fields must not be empty"));
+                }
+                u.fields
+                    .iter()
+                    .try_for_each(|(f, o)| o.validate(*f).map_err(bad_field))
             }
             Data::Vote(v) => {
                 opt_text("motion", &v.motion, MAX_TEXT)?;

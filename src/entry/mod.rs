@@ -10,10 +10,10 @@ pub(crate) use values::is_canonical_base64;
 use serde_json::{Map, Value};
 
 pub use data::{
-    Agenda, AgendaItem, CheckpointRef, Data, Declaration, Determination, Disclosure, Head,
-    KeyRotation, Kind, LogKey, NoConflict, Participation, Profile, Reaffirm, Retract, Vote,
-    Withdraw, Witness, MAX_BAND, MAX_CIPHERTEXT, MAX_CONCERNS, MAX_HEADS, MAX_ITEMS, MAX_MATTERS,
-    MAX_NAME, MAX_ORIGIN, MAX_RECIPIENTS, MAX_TEXT,
+    Agenda, AgendaItem, CheckpointRef, Data, Declaration, Determination, Disclosure, EncryptionKey,
+    Head, KeyRotation, Kind, LogKey, NoConflict, Participation, Profile, Reaffirm, Retract, Unseal,
+    Vote, Withdraw, Witness, MAX_BAND, MAX_CIPHERTEXT, MAX_CONCERNS, MAX_HEADS, MAX_ITEMS,
+    MAX_MATTERS, MAX_NAME, MAX_ORIGIN, MAX_RECIPIENTS, MAX_TEXT,
 };
 pub(crate) use values::token_enum;
 pub use values::{

@@ -31,23 +31,26 @@ mod import;
 mod meeting;
 mod query;
 mod register;
+mod seal;
 mod tlog;
 
 pub use check::{StoreCheck, MAX_CHECK_PROBLEMS};
 use import::Rows;
 pub use import::{ImportReport, Stale, BULK_JOURNAL_BYTES, BULK_MIN, MAX_FORK_LINES};
 pub use meeting::CheckInput;
+pub use seal::Restricted;
 pub use tlog::{
     Cosigned, Evidence, LogState, MemberCosignature, SignedCheckpoint, Witnessed, MAX_LISTED,
 };
 
 /// The newest store schema this build knows (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
-const MIGRATIONS: [&str; 4] = [
+pub const SCHEMA_VERSION: i64 = 5;
+const MIGRATIONS: [&str; 5] = [
     include_str!("../../schema/store-001.sql"),
     include_str!("../../schema/store-002.sql"),
     include_str!("../../schema/store-003.sql"),
     include_str!("../../schema/store-004.sql"),
+    include_str!("../../schema/store-005.sql"),
 ];
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -535,7 +538,7 @@ impl Store {
     ///
     /// Reads the head and writes in one immediate transaction, so concurrent appends serialise.
     pub fn append(&mut self, key: &SecretKey, member: &MemberId, data: Data) -> Result<Entry> {
-        self.append_with(key, member, move |_| data, Timestamp::now)
+        self.append_with(key, member, move |_| data, Timestamp::now, None)
     }
 
     /// [`Store::append`] at a given time (tests, generators).
@@ -546,7 +549,7 @@ impl Store {
         data: Data,
         now: Timestamp,
     ) -> Result<Entry> {
-        self.append_with(key, member, move |_| data, move || now)
+        self.append_with(key, member, move |_| data, move || now, None)
     }
 
     /// Appends a `key-rotation` entry moving `member`'s chain from `old` to `new` (spec §6.9).
@@ -572,6 +575,7 @@ impl Store {
                 })
             },
             Timestamp::now,
+            None,
         )
     }
 
@@ -581,6 +585,7 @@ impl Store {
         member: &MemberId,
         data: impl FnOnce(u64) -> Data,
         now: impl FnOnce() -> Timestamp,
+        openings: Option<&crate::seal::Openings>,
     ) -> Result<Entry> {
         let tx = self
             .conn
@@ -624,6 +629,7 @@ impl Store {
                 });
             }
         }
+        seal::check_restricted(&tx, member, &data, openings)?;
         let entry = Draft {
             member: *member,
             seq,
@@ -635,6 +641,9 @@ impl Store {
         // Never store what a verifier would refuse (e.g. a rotation proof for the wrong seq).
         entry.verify_signatures()?;
         insert_entry(&tx, &entry)?;
+        if let Some(o) = openings {
+            seal::keep_openings(&tx, &entry, o)?;
+        }
         tx.commit()?;
         Ok(entry)
     }
