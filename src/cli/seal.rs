@@ -9,8 +9,8 @@ use base64::Engine as _;
 use clap::Args as ClapArgs;
 use coi_ledger::display::{escape, quote};
 use coi_ledger::home::{Callbacks, Home, HomeNotice, PassphraseRequest};
-use coi_ledger::seal::age::{self as sealage, AgeError, Identity};
-use coi_ledger::seal::{self, check_openings, Opening, Openings};
+use coi_ledger::seal::age::{self as sealage, Identity};
+use coi_ledger::seal::{self, Opening, Openings};
 use coi_ledger::store::{Restricted, Store};
 use coi_ledger::{
     AgeIdentityFile, Data, Disclosure, EncryptionKey, Entry, EntryId, Error, MemberId, Result,
@@ -671,31 +671,22 @@ fn resolve_in(store: &Store, src: &Source, text: &str) -> Result<EntryId> {
     }
 }
 
-/// Opens a disclosure addressed to the caller: decrypts, reads the plaintext and checks every
-/// field against the commitments of the signed declaration (spec §7.2).
+/// Opens a disclosure addressed to the caller (spec §7.2).
 fn open(
     identities: &[Identity],
     d: &Disclosure,
     decl: &Entry,
 ) -> std::result::Result<Openings, String> {
-    let Some(sealed) = decl.data.declaration().and_then(|x| x.sealed.as_ref()) else {
-        return Err("its target has no sealed fields".into());
+    let Some(x) = decl.data.declaration() else {
+        return Err("its target is not a declaration".into());
     };
-    let ct = STANDARD
-        .decode(&d.ciphertext)
-        .map_err(|_| "its ciphertext is not base64".to_string())?;
-    let plaintext = sealage::decrypt(identities, &ct).map_err(|e| match e {
-        AgeError::NotForYou => "it names you as a recipient, but none of your encryption identities opens it: it was encrypted to someone else's key (or to a key of yours this home does not hold)".to_string(),
-        e => e.to_string(),
-    })?;
-    let openings = seal::parse_plaintext(&plaintext)?;
-    check_openings(sealed, &openings).map_err(|e| {
-        format!(
+    sealage::open_disclosure(identities, d, x).map_err(|e| match e.class {
+        sealage::RevealClass::NotSealed | sealage::RevealClass::BadCommitment => format!(
             "{e}: the disclosed values are not what {} signed",
             decl.member.fingerprint()
-        )
-    })?;
-    Ok(openings)
+        ),
+        _ => e.to_string(),
+    })
 }
 
 fn print_revealed(r: &Revealed<'_>) -> Result<()> {

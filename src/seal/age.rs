@@ -134,6 +134,82 @@ pub fn decrypt(identities: &[Identity], ciphertext: &[u8]) -> Result<Zeroizing<V
     Ok(out)
 }
 
+/// Why a recipient refuses a disclosure (spec §7.2, "What a recipient checks", steps 2 to 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevealClass {
+    /// None of the recipient's identities opens the ciphertext.
+    NotForYou,
+    /// The ciphertext or plaintext is not of the form §7.2 requires.
+    BadPlaintext,
+    /// A field disclosed is not one the declaration sealed.
+    NotSealed,
+    /// A value does not match the declaration's commitment.
+    BadCommitment,
+}
+
+impl RevealClass {
+    /// The class's name in the spec.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevealClass::NotForYou => "not-for-you",
+            RevealClass::BadPlaintext => "bad-plaintext",
+            RevealClass::NotSealed => "not-sealed",
+            RevealClass::BadCommitment => "bad-commitment",
+        }
+    }
+}
+
+/// A refused disclosure: its class and what is wrong, for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", class.as_str())]
+pub struct RevealError {
+    /// The class of spec §7.2.
+    pub class: RevealClass,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Opens `disclosure`, addressed to the holder of `identities`, for `declaration` (the
+/// target's content): decrypts it and checks every field against the signed commitments
+/// (spec §7.2, steps 2 to 5; step 1, that both verify in the author's chain, is the caller's).
+pub fn open_disclosure(
+    identities: &[Identity],
+    disclosure: &crate::entry::Disclosure,
+    declaration: &crate::entry::Declaration,
+) -> Result<super::Openings, RevealError> {
+    let fail = |class, message: String| RevealError { class, message };
+    let Some(sealed) = declaration.sealed.as_ref() else {
+        return Err(fail(
+            RevealClass::NotSealed,
+            "the declaration seals no field".into(),
+        ));
+    };
+    use base64::Engine as _;
+    let ct = base64::engine::general_purpose::STANDARD
+        .decode(&disclosure.ciphertext)
+        .map_err(|_| {
+            fail(
+                RevealClass::BadPlaintext,
+                "the ciphertext is not base64".into(),
+            )
+        })?;
+    let plaintext = decrypt(identities, &ct).map_err(|e| match e {
+        AgeError::NotForYou => fail(
+            RevealClass::NotForYou,
+            "none of your encryption identities opens it: it was encrypted to another key".into(),
+        ),
+        e => fail(RevealClass::BadPlaintext, e.to_string()),
+    })?;
+    let openings =
+        super::parse_plaintext(&plaintext).map_err(|m| fail(RevealClass::BadPlaintext, m))?;
+    super::check_openings(sealed, &openings).map_err(|e| match e {
+        super::OpeningError::NotSealed(_) => fail(RevealClass::NotSealed, e.to_string()),
+        super::OpeningError::Mismatch(_) => fail(RevealClass::BadCommitment, e.to_string()),
+        e => fail(RevealClass::BadPlaintext, e.to_string()),
+    })?;
+    Ok(openings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

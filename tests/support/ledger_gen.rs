@@ -693,6 +693,13 @@ impl Planner {
                     decl.nature = Some(sentence(rng, 6, 20));
                 }
                 decl.mitigation = *rng.pick(Mitigation::ALL);
+                // Spec §7: a new version seals its fields again with fresh salts, so every
+                // commitment changes.
+                if let Some(sealed) = decl.sealed.as_mut() {
+                    for c in sealed.values_mut() {
+                        *c = Hash32::from_bytes(rng.bytes32());
+                    }
+                }
                 (
                     Data::Amend {
                         target,

@@ -11,11 +11,14 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use coi_ledger::{
     key_accept_message, signing_message, Agenda, AgendaItem, Ballot, Between, Category,
-    CheckpointRef, Data, Date, Declaration, Determination, Disclosure, Draft, Entry, EntryId,
-    ErrorClass, Hash32, Head, KeyRotation, LogKey, Matter, MemberId, Mitigation, NoConflict,
-    Outcome, Participation, Presence, Profile, Reaffirm, Relationship, Retract, Scope, SealedField,
-    SecretKey, Timestamp, Vote, VoteResult, Whose, Withdraw, Witness, CTX_MEMBER_ID, CTX_SEAL,
+    CheckpointRef, Data, Date, Declaration, Determination, Disclosure, Draft, EncryptionKey, Entry,
+    EntryId, ErrorClass, Hash32, Head, KeyRotation, LogKey, Matter, MemberId, Mitigation,
+    NoConflict, Outcome, Participation, Presence, Profile, Reaffirm, Relationship, Retract, Scope,
+    SealedField, SecretKey, Timestamp, Unseal, Vote, VoteResult, Whose, Withdraw, Witness,
+    CTX_MEMBER_ID, CTX_SEAL,
 };
+use std::collections::BTreeMap;
+
 use serde_json::{json, Map, Value};
 
 /// What a verifier must report for one case (spec §11).
@@ -590,6 +593,173 @@ fn cases(k: &Keys) -> Vec<Case> {
         add(
             "valid-disclosure-after-withdraw",
             ledger(&[&e1.line, &e2.line, &e3.line, &e4.line]),
+            valid(),
+        );
+    }
+
+    {
+        // Spec §7.1: an encryption key is an age recipient; an X25519 one is checked Bech32.
+        let recipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+        let mut c = Chain::new(&k.alice);
+        let e1 = c.push(0, profile("Ada Lovelace"));
+        let ek = c.push(
+            1,
+            Data::EncryptionKey(EncryptionKey {
+                recipient: recipient.into(),
+            }),
+        );
+        add(
+            "valid-encryption-key",
+            ledger(&[&e1.line, &ek.line]),
+            valid(),
+        );
+        let with_recipient = |r: &str| {
+            edit(&ek, &k.alice, |e| {
+                data(e).insert("recipient".into(), json!(r));
+            })
+        };
+        add(
+            "valid-encryption-key-other-type",
+            ledger(&[&e1.line, &with_recipient("age1pq1qqqqqqqqqqqqqqqq")]),
+            valid(),
+        );
+        add(
+            "bad-field-encryption-key-checksum",
+            ledger(&[
+                &e1.line,
+                &with_recipient(&recipient.replace("mcac8p", "mcac8q")),
+            ]),
+            invalid(&[(2, BadField)]),
+        );
+        add(
+            "bad-field-encryption-key-uppercase",
+            ledger(&[&e1.line, &with_recipient(&recipient.to_uppercase())]),
+            invalid(&[(2, BadField)]),
+        );
+        add(
+            "bad-field-encryption-key-not-age",
+            ledger(&[&e1.line, &with_recipient("ssh-ed25519")]),
+            invalid(&[(2, BadField)]),
+        );
+    }
+    {
+        // Spec §7.3: `unseal` makes openings public; every verifier checks them.
+        let opening =
+            |salt: u8, value: &str| json!({"salt": B64.encode([salt; 32]), "value": value});
+        let unseal = |target: &Entry, fields: Value| {
+            let fields: BTreeMap<SealedField, coi_ledger::seal::Opening> =
+                serde_json::from_value(fields).expect("openings");
+            Data::Unseal(Unseal {
+                fields,
+                target: target.id,
+            })
+        };
+        let mut c = Chain::new(&k.alice);
+        let e1 = c.push(0, profile("Ada Lovelace"));
+        let e2 = c.push(1, sealed("Example Foundation"));
+        let e3 = c.push(
+            2,
+            unseal(&e2, json!({"amount": opening(0x5c, "12,500 USD")})),
+        );
+        add(
+            "valid-unseal",
+            ledger(&[&e1.line, &e2.line, &e3.line]),
+            valid(),
+        );
+        let wrong = edit(&e3, &k.alice, |e| {
+            data(e)["fields"]["amount"]["value"] = json!("1 USD");
+        });
+        add(
+            "bad-commitment-unseal-value",
+            ledger(&[&e1.line, &e2.line, &wrong]),
+            invalid(&[(3, BadCommitment)]),
+        );
+        let other_salt = edit(&e3, &k.alice, |e| {
+            data(e)["fields"]["amount"]["salt"] = json!(B64.encode([0x5d; 32]));
+        });
+        add(
+            "bad-commitment-unseal-salt",
+            ledger(&[&e1.line, &e2.line, &other_salt]),
+            invalid(&[(3, BadCommitment)]),
+        );
+        let not_sealed = edit(&e3, &k.alice, |e| {
+            data(e)["fields"] = json!({"client": opening(0x5c, "Initech")});
+        });
+        add(
+            "bad-reference-unseal-field-not-sealed",
+            ledger(&[&e1.line, &e2.line, &not_sealed]),
+            invalid(&[(3, BadReference)]),
+        );
+        let short = edit(&e3, &k.alice, |e| {
+            data(e)["fields"]["amount"]["salt"] = json!(B64.encode([0x5c; 31]));
+        });
+        add(
+            "bad-field-unseal-salt-short",
+            ledger(&[&e1.line, &e2.line, &short]),
+            invalid(&[(3, BadField)]),
+        );
+        let empty = edit(&e3, &k.alice, |e| {
+            data(e)["fields"] = json!({});
+        });
+        add(
+            "bad-field-unseal-empty",
+            ledger(&[&e1.line, &e2.line, &empty]),
+            invalid(&[(3, BadField)]),
+        );
+        // The target must have `sealed`.
+        let mut c = Chain::new(&k.alice);
+        c.push(0, profile("Ada Lovelace"));
+        let plain = c.push(1, specific("Example Foundation"));
+        let at_plain = c.push(
+            2,
+            unseal(&plain, json!({"amount": opening(0x5c, "12,500 USD")})),
+        );
+        add(
+            "bad-reference-unseal-target-not-sealed",
+            ledger(&[&e1.line, &plain.line, &at_plain.line]),
+            invalid(&[(3, BadReference)]),
+        );
+        // Spec §7: an amendment seals again with fresh salts; a repeated commitment is refused.
+        let mut c = Chain::new(&k.alice);
+        c.push(0, profile("Ada Lovelace"));
+        let s2 = c.push(1, sealed("Example Foundation"));
+        let Data::Declaration(mut again) = sealed("Example Foundation") else {
+            unreachable!("sealed() makes a declaration")
+        };
+        again.value = Some("10,001-50,000 USD".into());
+        let reused = c.push(
+            2,
+            Data::Amend {
+                target: s2.id,
+                declaration: again.clone(),
+            },
+        );
+        add(
+            "bad-commitment-amend-repeats-salt",
+            ledger(&[&e1.line, &s2.line, &reused.line]),
+            invalid(&[(3, BadCommitment)]),
+        );
+        let mut c = Chain::new(&k.alice);
+        c.push(0, profile("Ada Lovelace"));
+        c.push(1, sealed("Example Foundation"));
+        again.sealed = Some(
+            [(
+                SealedField::Amount,
+                commitment(0x5e, "amount", "12,500 USD"),
+            )]
+            .into_iter()
+            .collect(),
+        );
+        let fresh = c.push(
+            2,
+            Data::Amend {
+                target: s2.id,
+                declaration: again,
+            },
+        );
+        add(
+            "valid-amend-fresh-salts",
+            ledger(&[&e1.line, &s2.line, &fresh.line]),
             valid(),
         );
     }
