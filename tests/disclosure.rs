@@ -221,7 +221,7 @@ fn an_altered_disclosure_and_unsealed_values_that_do_not_match_are_refused() {
         member: e.member,
         seq: e.seq,
         prev: e.prev,
-        time: e.time.clone(),
+        time: e.time,
         data: coi_ledger::Data::Unseal(u),
     }
     .sign(&key.secret)
@@ -304,7 +304,7 @@ fn the_reference_age_tool_decrypts_coi_disclosures_and_coi_decrypts_its_files() 
         .trim()
         .to_string();
     let pt_path = b.bob.file("go-plain.json");
-    std::fs::write(&pt_path, &out_plain(&b)).unwrap();
+    std::fs::write(&pt_path, out_plain(&b)).unwrap();
     let go_ct = b.bob.file("go.age");
     let out = Command::new("age")
         .args(["-r", &recipient, "-o", &s(&go_ct), &s(&pt_path)])
@@ -328,7 +328,7 @@ fn the_reference_age_tool_decrypts_coi_disclosures_and_coi_decrypts_its_files() 
         member: last.member,
         seq: last.seq + 1,
         prev: last.id,
-        time: last.time.clone(),
+        time: last.time,
         data: coi_ledger::Data::Disclosure(d),
     }
     .sign(&key.secret)
