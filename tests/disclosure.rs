@@ -357,3 +357,35 @@ fn out_plain(b: &Body) -> String {
     m.insert("fields".into(), j["revealed"][0]["fields"].clone());
     Value::Object(m).to_string()
 }
+
+#[test]
+fn disclosures_still_open_after_the_signing_key_and_the_encryption_key_are_replaced() {
+    let b = body();
+    b.bob.coi(&["import", &b.ledger]).ok();
+    b.bob.coi(&["rotate-key", "--no-passphrase"]).ok();
+    let old = b.bob.coi(&["encryption-key"]).ok().stdout;
+    let new = b.bob.coi(&["encryption-key", "--rotate"]).ok().stdout;
+    assert_ne!(old, new);
+    assert!(b.bob.path.join("age-identity.1.json").exists());
+    let r = b.bob.coi(&["reveal", &b.declaration]).ok();
+    assert!(r.stdout.contains(AMOUNT), "{}", r.stdout);
+    // Ada, having imported Bob's new key, discloses again to the new recipient.
+    let l = export(&b.bob, "bob2.ledger");
+    b.ada.coi(&["import", &l]).ok();
+    let bob_id = member(&b.bob);
+    b.ada
+        .coi(&[
+            "disclose",
+            &b.declaration,
+            "--to",
+            &bob_id,
+            "--field",
+            "client",
+        ])
+        .ok();
+    let l = export(&b.ada, "ada2.ledger");
+    let j = b.bob.coi(&["reveal", "--ledger", &l, "--json"]).ok().json();
+    let revealed = j["revealed"].as_array().unwrap();
+    assert_eq!(revealed.len(), 2, "{j}");
+    assert_eq!(revealed[1]["fields"].as_object().unwrap().len(), 1);
+}

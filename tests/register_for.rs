@@ -259,7 +259,8 @@ fn make_version_2(path: &Path) {
     c.execute_batch(
         "DROP TABLE interests; DROP TABLE standing; DROP TABLE member_rows; DROP TABLE determinations;
          DROP TABLE tlog_checkpoints; DROP TABLE tlog_cosignatures; DROP TABLE tlog_witnessed;
-         DROP TABLE tlog_evidence; PRAGMA user_version = 2;",
+         DROP TABLE tlog_evidence; DROP TABLE sealed_openings; DROP INDEX entries_restricted;
+         PRAGMA user_version = 2;",
     )
     .expect("back to version 2");
 }

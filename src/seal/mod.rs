@@ -106,6 +106,14 @@ impl Opening {
                 field.as_str()
             ));
         }
+        if self.value.chars().any(crate::text::is_forbidden) {
+            // The plaintext and an `unseal` line are canonical JSON, which cannot hold these
+            // (spec §2): refused here rather than by the recipient.
+            return Err(format!(
+                "the value of {} holds a control or bidirectional character",
+                field.as_str()
+            ));
+        }
         text(field.as_str(), &self.value, MAX_SEALED_VALUE).map_err(|e| e.message)
     }
 
@@ -314,6 +322,9 @@ mod tests {
             check_openings(&sealed, &Openings::new()),
             Err(OpeningError::Empty)
         );
+        let mut bidi = BTreeMap::new();
+        bidi.insert(SealedField::Note, "a\u{202E}b".to_string());
+        assert!(seal(&bidi).is_err());
     }
 
     #[test]
