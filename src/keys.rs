@@ -282,21 +282,9 @@ impl KeyFile {
             None => {
                 obj["secret"] = Value::String(hex::encode(*seed));
             }
-            Some(pass) => {
-                kdf.check()?;
-                let mut salt = [0u8; 16];
-                let mut nonce = [0u8; 24];
-                OsRng.fill_bytes(&mut salt);
-                OsRng.fill_bytes(&mut nonce);
-                let kdf_obj = json!({"alg": "argon2id", "m_kib": kdf.m_kib, "p": kdf.p, "salt": STANDARD.encode(salt), "t": kdf.t});
-                let aead_key = derive(pass, &salt, kdf)?;
-                let ad = associated_data(&self.member, &public, &kdf_obj);
-                let ct = aead(&aead_key, &nonce, &ad, seed.as_slice(), true)
-                    .map_err(|_| "encryption failed".to_string())?;
-                obj["kdf"] = kdf_obj;
-                obj["aead"] = json!({"alg": "xchacha20poly1305", "nonce": STANDARD.encode(nonce)});
-                obj["secret"] = Value::String(STANDARD.encode(ct.as_slice()));
-            }
+            Some(pass) => seal_secret(&mut obj, pass, kdf, seed.as_slice(), |k| {
+                associated_data(&self.member, &public, k)
+            })?,
         }
         let mut text = Zeroizing::new(crate::canon::encode(&obj));
         text.push('\n');
@@ -358,28 +346,11 @@ impl KeyFile {
             seed
         } else {
             let pass = passphrase.ok_or(KeyFileError::NeedPassphrase)?;
-            let kdf_obj = obj
-                .get("kdf")
-                .cloned()
-                .ok_or_else(|| malformed("missing kdf"))?;
-            let params = parse_kdf(&kdf_obj)?;
-            let salt = b64_exact(kdf_obj.get("salt"), 16)
-                .ok_or_else(|| malformed("kdf salt is not 16 bytes of base64"))?;
-            let aead_obj = obj.get("aead").ok_or_else(|| malformed("missing aead"))?;
-            if aead_obj.get("alg").and_then(Value::as_str) != Some("xchacha20poly1305")
-                || aead_obj.as_object().map(|o| o.len()) != Some(2)
-            {
-                return Err(malformed(
-                    "aead must be {\"alg\":\"xchacha20poly1305\",\"nonce\":...}",
-                ));
-            }
-            let nonce = b64_exact(aead_obj.get("nonce"), 24)
-                .ok_or_else(|| malformed("aead nonce is not 24 bytes of base64"))?;
             let ct = b64_exact(Some(&Value::String(std::mem::take(&mut *secret_text))), 48)
                 .ok_or_else(|| malformed("`secret` is not 48 bytes of base64"))?;
-            let aead_key = derive(pass, &salt, params).map_err(KeyFileError::Malformed)?;
-            let ad = associated_data(&member, &public, &kdf_obj);
-            let pt = aead(&aead_key, &nonce, &ad, &ct, false).map_err(|_| KeyFileError::Decrypt)?;
+            let pt = open_secret(&obj, &ct, pass, |kdf| {
+                associated_data(&member, &public, kdf)
+            })?;
             let mut seed = Zeroizing::new([0u8; 32]);
             if pt.len() != 32 {
                 return Err(KeyFileError::Decrypt);
@@ -436,6 +407,57 @@ fn b64_exact(v: Option<&Value>, len: usize) -> Option<Vec<u8>> {
     let s = v?.as_str()?;
     let bytes = STANDARD.decode(s).ok()?;
     (bytes.len() == len && STANDARD.encode(&bytes) == s).then_some(bytes)
+}
+
+/// Encrypts `secret` into `obj` (spec §12): a fresh salt and nonce, the `kdf` and `aead` objects
+/// and the base64 ciphertext as `secret`, under associated data `ad` of the `kdf` object.
+fn seal_secret(
+    obj: &mut Value,
+    pass: &[u8],
+    kdf: KdfParams,
+    secret: &[u8],
+    ad: impl FnOnce(&Value) -> Vec<u8>,
+) -> Result<(), String> {
+    kdf.check()?;
+    let mut salt = [0u8; 16];
+    let mut nonce = [0u8; 24];
+    OsRng.fill_bytes(&mut salt);
+    OsRng.fill_bytes(&mut nonce);
+    let kdf_obj = json!({"alg": "argon2id", "m_kib": kdf.m_kib, "p": kdf.p, "salt": STANDARD.encode(salt), "t": kdf.t});
+    let aead_key = derive(pass, &salt, kdf)?;
+    let ct = aead(&aead_key, &nonce, &ad(&kdf_obj), secret, true)
+        .map_err(|_| "encryption failed".to_string())?;
+    obj["kdf"] = kdf_obj;
+    obj["aead"] = json!({"alg": "xchacha20poly1305", "nonce": STANDARD.encode(nonce)});
+    obj["secret"] = Value::String(STANDARD.encode(ct.as_slice()));
+    Ok(())
+}
+
+/// Decrypts `ct`, the ciphertext of an encrypted key file `obj` (spec §12): reads and bounds its
+/// `kdf` and `aead` objects, derives the key and opens it under associated data `ad`.
+fn open_secret(
+    obj: &serde_json::Map<String, Value>,
+    ct: &[u8],
+    pass: &[u8],
+    ad: impl FnOnce(&Value) -> Vec<u8>,
+) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
+    let malformed = |m: &str| KeyFileError::Malformed(m.to_string());
+    let kdf_obj = obj.get("kdf").ok_or_else(|| malformed("missing kdf"))?;
+    let params = parse_kdf(kdf_obj)?;
+    let salt = b64_exact(kdf_obj.get("salt"), 16)
+        .ok_or_else(|| malformed("kdf salt is not 16 bytes of base64"))?;
+    let aead_obj = obj.get("aead").ok_or_else(|| malformed("missing aead"))?;
+    if aead_obj.get("alg").and_then(Value::as_str) != Some("xchacha20poly1305")
+        || aead_obj.as_object().map(|o| o.len()) != Some(2)
+    {
+        return Err(malformed(
+            "aead must be {\"alg\":\"xchacha20poly1305\",\"nonce\":...}",
+        ));
+    }
+    let nonce = b64_exact(aead_obj.get("nonce"), 24)
+        .ok_or_else(|| malformed("aead nonce is not 24 bytes of base64"))?;
+    let aead_key = derive(pass, &salt, params).map_err(KeyFileError::Malformed)?;
+    aead(&aead_key, &nonce, &ad(kdf_obj), ct, false).map_err(|_| KeyFileError::Decrypt)
 }
 
 fn associated_data(member: &MemberId, public: &PublicKey, kdf_obj: &Value) -> Vec<u8> {
@@ -720,21 +742,9 @@ impl AgeIdentityFile {
         });
         match passphrase {
             None => obj["secret"] = Value::String(self.identity.as_str().to_string()),
-            Some(pass) => {
-                kdf.check()?;
-                let mut salt = [0u8; 16];
-                let mut nonce = [0u8; 24];
-                OsRng.fill_bytes(&mut salt);
-                OsRng.fill_bytes(&mut nonce);
-                let kdf_obj = json!({"alg": "argon2id", "m_kib": kdf.m_kib, "p": kdf.p, "salt": STANDARD.encode(salt), "t": kdf.t});
-                let aead_key = derive(pass, &salt, kdf)?;
-                let ad = identity_ad(&self.member, &self.recipient, &kdf_obj);
-                let ct = aead(&aead_key, &nonce, &ad, self.identity.as_bytes(), true)
-                    .map_err(|_| "encryption failed".to_string())?;
-                obj["kdf"] = kdf_obj;
-                obj["aead"] = json!({"alg": "xchacha20poly1305", "nonce": STANDARD.encode(nonce)});
-                obj["secret"] = Value::String(STANDARD.encode(ct.as_slice()));
-            }
+            Some(pass) => seal_secret(&mut obj, pass, kdf, self.identity.as_bytes(), |k| {
+                identity_ad(&self.member, &self.recipient, k)
+            })?,
         }
         let mut text = Zeroizing::new(crate::canon::encode(&obj));
         text.push('\n');
@@ -783,31 +793,12 @@ impl AgeIdentityFile {
             secret
         } else {
             let pass = passphrase.ok_or(KeyFileError::NeedPassphrase)?;
-            let kdf_obj = obj
-                .get("kdf")
-                .cloned()
-                .ok_or_else(|| malformed("missing kdf"))?;
-            let params = parse_kdf(&kdf_obj)?;
-            let salt = b64_exact(kdf_obj.get("salt"), 16)
-                .ok_or_else(|| malformed("kdf salt is not 16 bytes of base64"))?;
-            let aead_obj = obj.get("aead").ok_or_else(|| malformed("missing aead"))?;
-            if aead_obj.get("alg").and_then(Value::as_str) != Some("xchacha20poly1305")
-                || aead_obj.as_object().map(|o| o.len()) != Some(2)
-            {
-                return Err(malformed(
-                    "aead must be {\"alg\":\"xchacha20poly1305\",\"nonce\":...}",
-                ));
-            }
-            let nonce = b64_exact(aead_obj.get("nonce"), 24)
-                .ok_or_else(|| malformed("aead nonce is not 24 bytes of base64"))?;
             let ct = Zeroizing::new(
                 STANDARD
                     .decode(secret.as_bytes())
                     .map_err(|_| malformed("`secret` is not base64"))?,
             );
-            let aead_key = derive(pass, &salt, params).map_err(KeyFileError::Malformed)?;
-            let ad = identity_ad(&member, &recipient, &kdf_obj);
-            let pt = aead(&aead_key, &nonce, &ad, &ct, false).map_err(|_| KeyFileError::Decrypt)?;
+            let pt = open_secret(&obj, &ct, pass, |kdf| identity_ad(&member, &recipient, kdf))?;
             Zeroizing::new(String::from_utf8(pt.to_vec()).map_err(|_| KeyFileError::Decrypt)?)
         };
         if !identity.starts_with("AGE-SECRET-KEY-1") || identity.len() > 4096 {

@@ -648,17 +648,14 @@ pub(super) fn reveal(home: &Home, a: RevealArgs) -> Result<Outcome> {
 
 /// Finds the declaration or disclosure `text` names among those of `src` (or in the store).
 fn resolve_in(store: &Store, src: &Source, text: &str) -> Result<EntryId> {
-    let hex: String = text
-        .trim()
-        .chars()
-        .filter(|c| *c != '-')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
+    let Some(hex) = coi_ledger::store::entry_id_prefix(text) else {
+        return Ok(store.find(text)?.entry.id);
+    };
     let ids = src
         .declarations
         .keys()
         .chain(src.disclosures.iter().map(|d| &d.id))
-        .filter(|id| hex.len() >= 8 && id.to_hex().starts_with(&hex))
+        .filter(|id| id.to_hex().starts_with(&hex))
         .copied()
         .collect::<BTreeSet<_>>();
     match ids.len() {

@@ -38,6 +38,7 @@ pub use check::{StoreCheck, MAX_CHECK_PROBLEMS};
 use import::Rows;
 pub use import::{ImportReport, Stale, BULK_JOURNAL_BYTES, BULK_MIN, MAX_FORK_LINES};
 pub use meeting::CheckInput;
+pub use query::entry_id_prefix;
 pub use seal::Restricted;
 pub use tlog::{
     Cosigned, Evidence, LogState, MemberCosignature, SignedCheckpoint, Witnessed, MAX_LISTED,

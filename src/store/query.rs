@@ -69,6 +69,13 @@ impl IdSyntax {
     }
 }
 
+/// The lowercase hex prefix that `text` stands for as an entry id in every form `coi` prints
+/// ids (full hex, a fingerprint with dashes, a prefix of at least 8 hex characters, any case);
+/// `None` if it is none of them.
+pub fn entry_id_prefix(text: &str) -> Option<String> {
+    ENTRY_ID.prefix(text)
+}
+
 /// The least and the greatest 32-byte id that start with `prefix` (lowercase hex, at most 64
 /// characters: what [`IdSyntax::prefix`] returns for entry ids).
 fn id_range(prefix: &str) -> ([u8; 32], [u8; 32]) {
