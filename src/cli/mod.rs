@@ -12,6 +12,7 @@ mod maintain;
 mod meeting;
 mod publish;
 mod read;
+mod register;
 mod render;
 mod seal;
 
@@ -137,6 +138,12 @@ enum Command {
     Reveal(seal::RevealArgs),
     /// Make sealed fields of one of your declarations public, irrevocably.
     Unseal(seal::UnsealArgs),
+    /// Write the public register: a static site (--html), or tables (--csv, --jsonl).
+    ///
+    /// From the store, or from published ledger files alone (--ledger). The site needs no
+    /// server, no script and no network; every string from a ledger is escaped, sealed
+    /// fields are shown as sealed. Exit 1 when the files do not verify.
+    Register(register::RegisterArgs),
     /// Write a C2SP tlog-proof that an entry is in a cosigned checkpoint (no home needed).
     ///
     /// Anyone checks it with `coi verify --proof FILE --log-key VKEY` (or --policy FILE).
@@ -187,6 +194,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Checkpoint(a) => checkpoint::checkpoint(&home()?, a),
         Command::Witness(a) => checkpoint::witness(&home()?, a),
         Command::Prove(a) => checkpoint::prove(a),
+        Command::Register(a) => register::register(home, a),
         Command::EncryptionKey(a) => seal::encryption_key(&home()?, a),
         Command::Disclose(a) => seal::disclose(&home()?, a),
         Command::Reveal(a) => seal::reveal(&home()?, a),

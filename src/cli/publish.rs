@@ -130,18 +130,37 @@ pub(super) fn open_input(path: &PathBuf) -> Result<BufReader<File>> {
 
 fn progress_bar(path: &PathBuf) -> Option<indicatif::ProgressBar> {
     let len = std::fs::metadata(path).ok()?.len();
-    if !io::stderr().is_terminal() || len < 4 << 20 {
+    if len < 4 << 20 {
         return None;
     }
-    let bar = indicatif::ProgressBar::new(len);
+    bytes_bar(len, &escape(&path.display().to_string()))
+}
+
+/// A progress bar over `total` bytes, on a terminal only (standard error).
+pub(super) fn bytes_bar(total: u64, message: &str) -> Option<indicatif::ProgressBar> {
+    bar(
+        total,
+        message,
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    )
+}
+
+/// A progress bar over `total` things, on a terminal only (standard error).
+pub(super) fn count_bar(total: u64, message: &str) -> Option<indicatif::ProgressBar> {
+    bar(total, message, "{msg} [{bar:30}] {pos}/{len} eta {eta}")
+}
+
+fn bar(total: u64, message: &str, template: &str) -> Option<indicatif::ProgressBar> {
+    if !io::stderr().is_terminal() || total == 0 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        )
-        .ok()?
-        .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(template)
+            .ok()?
+            .progress_chars("=> "),
     );
-    bar.set_message(escape(&path.display().to_string()));
+    bar.set_message(message.to_string());
     Some(bar)
 }
 

@@ -11,6 +11,10 @@
 //! Feed entries that were accepted into their chains (verified files, or a store), each member's
 //! in chain order; members may be interleaved. The model trusts that order and does not verify.
 
+pub mod html;
+pub mod site;
+pub mod table;
+
 use std::collections::{BTreeMap, HashMap};
 
 use crate::entry::{Data, Date, Declaration, Entry, EntryId, Matter, Profile, Scope, Timestamp};

@@ -550,6 +550,15 @@ impl Store {
         })
     }
 
+    /// The origins of the logs this store signed checkpoints of, sorted.
+    pub fn signed_origins(&self) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT DISTINCT origin FROM tlog_checkpoints ORDER BY origin")?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     /// The earliest checkpoint signed here that contains entry `id` and has a cosignature.
     pub fn earliest_cosigned(&self, id: &crate::entry::EntryId) -> Result<Option<Cosigned>> {
         let rowid: Option<i64> = self
