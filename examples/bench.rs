@@ -31,6 +31,9 @@
 //!   as fast at n as at n/4 (within 1.5x); verifying an inclusion proof, and a whole tlog-proof
 //!   bundle, under 1 ms.
 //!
+//! With symbols for a profiler: `cargo run --profile profiling --example bench` (the release
+//! profile has no debug info, as `cargo install` builds it).
+//!
 //! The store sections run the `coi` binary of the same profile, which the harness builds first
 //! (`cargo build --bin coi`, a no-op when up to date: `cargo run --example` builds no binaries).
 //!

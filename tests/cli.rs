@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::cli::{copy_dir, Home, COI};
+use support::cli::{copy_dir, Home, Run, COI};
 
 fn declare_args<'a>(matter: &'a str, counterparty: &'a str) -> Vec<&'a str> {
     vec![
@@ -963,4 +963,67 @@ fn a_large_body_is_summed_up_unless_members_are_asked_for() {
     let r = dir.coi(&["verify", "--members", name]).ok();
     assert_eq!(r.stdout.lines().count(), 52);
     assert!(r.stdout.contains("\"Member 50\""));
+}
+
+#[test]
+fn completions_man_pages_help_examples_and_no_colour() {
+    let h = Home::new();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let r = h.coi(&["completions", shell]).ok();
+        assert!(
+            r.stdout.contains("register") && r.stdout.contains("declare"),
+            "{shell}"
+        );
+    }
+    h.coi(&["completions", "tcsh"]).code(2);
+    let man = h.coi(&["man"]).ok();
+    assert!(man.stdout.starts_with(".ie") || man.stdout.contains(".TH coi 1"));
+    assert!(man.stdout.contains("register"));
+    let dir = h.file("man1");
+    h.coi(&["man", "--dir", dir.to_str().unwrap()]).ok();
+    let page = std::fs::read_to_string(dir.join("coi-declare.1")).unwrap();
+    assert!(
+        page.contains(".TH coi\\-declare 1") || page.contains(".TH coi-declare 1"),
+        "{page}"
+    );
+    assert!(
+        dir.join("coi-register.1").exists()
+            && dir.join("coi-sync.1").exists() == dir.join("coi-follow.1").exists()
+    );
+    // Examples in --help, within 80 columns; and never a colour, even when forced.
+    for args in [
+        &["--help"][..],
+        &["declare", "--help"],
+        &["register", "--help"],
+    ] {
+        let r = Run::from(
+            support::cli::command(&h.path)
+                .args(args)
+                .env("CLICOLOR_FORCE", "1")
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap(),
+        )
+        .ok();
+        assert!(r.stdout.contains("Examples:"), "{args:?}");
+        assert!(!r.stdout.contains('\u{1b}'), "{args:?}: colour");
+    }
+    // Every command's help fits an 80-column terminal, whatever COLUMNS says.
+    for page in std::fs::read_dir(&dir).unwrap() {
+        let name = page.unwrap().file_name().to_string_lossy().into_owned();
+        let Some(cmd) = name.strip_prefix("coi-").and_then(|n| n.strip_suffix(".1")) else {
+            continue;
+        };
+        let r = Run::from(
+            support::cli::command(&h.path)
+                .args([cmd, "--help"])
+                .env("COLUMNS", "200")
+                .output()
+                .unwrap(),
+        )
+        .ok();
+        for line in r.stdout.lines() {
+            assert!(line.chars().count() <= 80, "coi {cmd} --help: {line:?}");
+        }
+    }
 }

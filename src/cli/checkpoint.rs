@@ -784,6 +784,8 @@ fn list_evidence(home: &Home) -> Result<Outcome> {
 }
 
 #[derive(ClapArgs, Debug)]
+#[command(override_usage = "coi prove [OPTIONS] --ledger <FILE-or-URL> \\
+           --checkpoint <FILE-or-URL> <ENTRY>")]
 pub(super) struct ProveArgs {
     /// The entry to prove (its id, or at least 16 hex characters of it).
     #[arg(value_name = "ENTRY")]

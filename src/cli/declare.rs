@@ -56,6 +56,14 @@ pub(super) struct FieldArgs {
 }
 
 #[derive(ClapArgs, Debug)]
+#[command(after_help = "Examples:
+  coi declare --category financial --between personal-professional \\
+      --counterparty \"Acme Corp\" --relationship consulting --standing
+  coi declare --category material --between professional-professional \\
+      --counterparty \"Example Foundation\" --matter board-2026-12/item-2 \\
+      --mitigation recuse
+  coi declare --none --matter board-2026-12/item-3      nothing to declare on it
+  coi declare --none --standing                          no interests at all")]
 pub(super) struct DeclareArgs {
     /// Declare that you have no conflict on the --matter given (or, with --standing, a nil return:
     /// no interests to register).

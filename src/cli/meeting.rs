@@ -141,6 +141,10 @@ pub(super) struct SourceArgs {
 }
 
 #[derive(ClapArgs, Debug)]
+#[command(after_help = "Examples:
+  coi check --matter board-2026-12/item-2                 from your store
+  coi check --matter board-2026-12/item-2 --ledger body.ledger a.ledger b.ledger
+  coi check --matter board-2026-12/item-2 --json")]
 pub(super) struct CheckArgs {
     /// The matter (agenda item) to check.
     #[arg(long)]

@@ -15,6 +15,7 @@ mod read;
 mod register;
 mod render;
 mod seal;
+mod shell;
 
 use std::io::{self, IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
@@ -37,7 +38,25 @@ use read::{ConflictsArgs, LogArgs, MembersArgs, ShowArgs};
 /// Members declare conflicts (or none) as entries signed with their Ed25519 key and hash-chained
 /// to their previous entry; they publish the ledger as a text file; anyone verifies it offline.
 #[derive(Parser, Debug)]
-#[command(name = "coi", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "coi",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    max_term_width = 80,
+    after_help = "Examples:
+  coi init --name \"Ada Lovelace\"       your key, store and profile
+  coi declare --category financial --between personal-professional \\
+      --counterparty \"Acme Corp\" --standing
+  coi export -o ada.ledger             publish this file anywhere
+  coi verify ada.ledger                anyone checks it, offline
+  coi register --html site/            the public register
+
+Exit status: 0 success, 1 the thing checked is bad, 2 usage or other errors.
+Environment: COI_HOME (the home), COI_PASSPHRASE (the key's passphrase),
+NO_COLOR (coi prints no colour in any case)."
+)]
 pub struct Args {
     /// The home holding your key and store [default: the platform data directory, coi-ledger].
     #[arg(long, global = true, env = "COI_HOME", value_name = "DIR")]
@@ -144,6 +163,10 @@ enum Command {
     /// server, no script and no network; every string from a ledger is escaped, sealed
     /// fields are shown as sealed. Exit 1 when the files do not verify.
     Register(register::RegisterArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Print the manual page coi(1), or write a page per command into a folder.
+    Man(shell::ManArgs),
     /// Write a C2SP tlog-proof that an entry is in a cosigned checkpoint (no home needed).
     ///
     /// Anyone checks it with `coi verify --proof FILE --log-key VKEY` (or --policy FILE).
@@ -195,6 +218,8 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Witness(a) => checkpoint::witness(&home()?, a),
         Command::Prove(a) => checkpoint::prove(a),
         Command::Register(a) => register::register(home, a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
         Command::EncryptionKey(a) => seal::encryption_key(&home()?, a),
         Command::Disclose(a) => seal::disclose(&home()?, a),
         Command::Reveal(a) => seal::reveal(&home()?, a),
@@ -239,6 +264,12 @@ pub fn exit_code(result: &Result<Outcome>) -> ExitCode {
 /// help, 2 for a usage error).
 pub fn parse_args() -> std::result::Result<Args, ExitCode> {
     use clap::Parser as _;
+    // coi writes no colour (help and errors are printed as plain text below, progress bars
+    // have none); NO_COLOR is honoured all the same, for anything a dependency might style.
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
     Args::try_parse().map_err(|e| {
         let text: Vec<String> = e
             .render()

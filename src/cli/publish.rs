@@ -13,6 +13,9 @@ use coi_ledger::store::{ForkRecord, ImportReport};
 use coi_ledger::{Error, MemberId, Result};
 
 #[derive(ClapArgs, Debug)]
+#[command(after_help = "Examples:
+  coi export -o alice.ledger         your chain, to publish anywhere
+  coi export --all -o body.ledger    every chain held (the body log)")]
 pub(super) struct ExportArgs {
     /// Write to FILE atomically (default, or `-`: standard output).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -30,6 +33,10 @@ pub(super) struct ExportArgs {
 }
 
 #[derive(ClapArgs, Debug)]
+#[command(after_help = "Examples:
+  coi verify alice.ledger                      one member's published file
+  coi verify body.ledger alice.ledger --json    files of one body, compared
+  curl -fsS https://example.org/alice.ledger | coi verify -")]
 pub(super) struct VerifyArgs {
     /// Ledger files to verify (`-` reads standard input, e.g. `curl -s URL | coi verify -`).
     #[arg(required_unless_present = "proof", value_name = "FILE")]
@@ -56,6 +63,9 @@ pub(super) struct VerifyArgs {
 }
 
 #[derive(ClapArgs, Debug)]
+#[command(after_help = "Examples:
+  coi import alice.ledger bob.ledger    merge published files (all or nothing)
+  coi follow https://example.org/alice.ledger    or follow it, then coi sync")]
 pub(super) struct ImportArgs {
     /// Ledger files to import (`-` reads standard input).
     #[arg(required = true, value_name = "FILE")]

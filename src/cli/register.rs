@@ -26,13 +26,14 @@ const MARKER: &str = ".coi-register";
 
 #[derive(ClapArgs, Debug)]
 #[command(after_help = "Examples:
-  coi register --html site/                      the store's register, as a static site
+  coi register --html site/                  the store's register, as a site
   coi register --html site/ --ledger a.ledger b.ledger
-                                                 the register of published files alone
-  coi register --csv tables/ --since 2026-01-01  interests, votes and changes as CSV
+                                             the register of published files
+  coi register --csv tables/ --since 2026-01-01
+                                             interests, votes, changes as CSV
   coi register --jsonl tables/ --ledger body.ledger
 
-Open site/index.html in a browser: it needs no server, no script and no network.")]
+Open site/index.html in a browser: it needs no server, script or network.")]
 pub(super) struct RegisterArgs {
     /// Write the static site into DIR (made, or replaced if `coi register` made it).
     #[arg(long, value_name = "DIR", required_unless_present_any = ["csv", "jsonl"])]
