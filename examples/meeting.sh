@@ -224,4 +224,13 @@ say "The conflicts-of-interest section of the minutes, from the files" \
 expect 1 coi minutes --meeting "$meeting" --ledger "${files[@]}"
 saw '^Declarations of interest: '
 
+say "The outsider publishes the register from the same files: a static site" \
+  "(no script, nothing loaded from elsewhere) and tables for journalists."
+run coi register --html site --csv tables --title "December board" \
+  --ledger "${files[@]}"
+saw '^coi: wrote [0-9]+ pages \(largest [0-9]+ KiB\) into site'
+saw '^coi: wrote interests \(3 rows\), votes \(6 rows\)'
+run grep -c 'conference ticket' site/changes.html
+saw '^1$'
+
 say "Done: every command exited as expected."

@@ -358,10 +358,13 @@ pub(super) fn register(home: impl FnOnce() -> Result<Home>, a: RegisterArgs) -> 
         }
         staged.commit()?;
         eprintln!(
-            "coi: wrote {} page(s) of the register of {entries} entries into {} (largest {} KiB); open {}",
+            "coi: wrote {} pages (largest {} KiB) into {}, from {entries} entries",
             written.pages,
-            escape(&dir.display().to_string()),
             written.largest.div_ceil(1024),
+            escape(&dir.display().to_string()),
+        );
+        eprintln!(
+            "coi: open {} in a browser",
             escape(&dir.join("index.html").display().to_string())
         );
     }

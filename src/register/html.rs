@@ -656,11 +656,15 @@ published.</footer>\n</body>\n</html>\n",
                 s
             }
             Data::Declaration(d) => format!(
-                "declared {} {} interest ({}) with {}, {}; mitigation {}{}",
+                "declared {} {} interest ({}) with {}{}, {}; mitigation {}{}",
                 d.category.as_str(),
                 d.between.as_str(),
                 d.whose.as_str(),
                 hc(&d.counterparty),
+                d.nature
+                    .as_ref()
+                    .map(|n| format!(" ({})", hc(n)))
+                    .unwrap_or_default(),
                 self.scope_text(from, d.scope.as_str(), d.matters.as_deref()),
                 d.mitigation.as_str(),
                 match &d.sealed {
