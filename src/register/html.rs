@@ -1105,7 +1105,7 @@ published.</footer>\n</body>\n</html>\n",
             ],
             "No matter is named in the files.",
         );
-        for (matter, index) in &matters {
+        for (matter, index) in matters {
             let from = matter_page(matter);
             let judged = site.judge(matter, self.options.max_age_days);
             let flagged = judged.iter().filter(|j| j.flagged()).count();
@@ -1143,7 +1143,7 @@ published.</footer>\n</body>\n</html>\n",
                 &["Made", "By", "On", "Outcome", "Note", "Provenance"],
                 "No determination names it.",
             );
-            for held in site.in_order() {
+            for held in index.entries.iter().filter_map(|at| site.at(*at)) {
                 let e = &held.entry;
                 match &e.data {
                     Data::Agenda(a) => {
@@ -1191,18 +1191,11 @@ published.</footer>\n</body>\n</html>\n",
                 }
             }
             let now = site.now();
-            for i in site.interests() {
-                if i.versions.iter().any(|v| {
-                    v.declaration
-                        .matters
-                        .as_ref()
-                        .is_some_and(|ms| ms.contains(matter))
-                }) {
-                    let s = i.state_at(&now);
-                    decls
-                        .rows
-                        .push(self.interest_row(&from, i, s.as_ref(), true));
-                }
+            for i in index.interests.iter().filter_map(|at| site.interest(*at)) {
+                let s = i.state_at(&now);
+                decls
+                    .rows
+                    .push(self.interest_row(&from, i, s.as_ref(), true));
             }
             parts.push(agendas);
             for (n, j) in judged.iter().enumerate() {

@@ -161,7 +161,9 @@ impl SiteBuilder {
                 ids.insert(h.entry.id, (*m, i));
             }
         }
+        let matters = index_matters(&self.chains, &self.arrival, self.gather.register());
         Site {
+            matters,
             gather: self.gather,
             chains: self.chains,
             ids,
@@ -182,13 +184,80 @@ pub struct Site {
     arrival: Vec<(MemberId, u32)>,
     readers: BTreeMap<EntryId, Readers>,
     as_of: Timestamp,
+    matters: BTreeMap<Matter, MatterIndex>,
     /// The files, in the order given.
     pub files: Vec<SourceFile>,
     /// Checkpoints covering the first file, by size.
     pub editions: Vec<Edition>,
 }
 
-/// The matters the site has a page for, with what names each.
+/// Every matter named by an agenda, vote, declaration, nil return or determination.
+fn index_matters(
+    chains: &BTreeMap<MemberId, Vec<Held>>,
+    arrival: &[(MemberId, u32)],
+    register: &Register,
+) -> BTreeMap<Matter, MatterIndex> {
+    let mut out: BTreeMap<Matter, MatterIndex> = BTreeMap::new();
+    for (m, i) in arrival {
+        let at = (*m, *i as usize);
+        let h = &chains[m][*i as usize];
+        match &h.entry.data {
+            Data::Vote(v) if v.continues.is_none() => {
+                out.entry(v.matter.clone()).or_default().votes += 1
+            }
+            Data::Agenda(a) => {
+                let mut seen = BTreeSet::new();
+                for item in &a.items {
+                    if seen.insert(&item.matter) {
+                        let x = out.entry(item.matter.clone()).or_default();
+                        x.agendas += 1;
+                        x.entries.push(at);
+                    }
+                }
+            }
+            Data::Declaration(d) | Data::Amend { declaration: d, .. } => {
+                for matter in d.matters.iter().flatten() {
+                    let x = out.entry(matter.clone()).or_default();
+                    x.declarations += 1;
+                    x.members.insert(*m);
+                }
+            }
+            Data::NoConflict(n) => {
+                for matter in n.matters.iter().flatten() {
+                    let x = out.entry(matter.clone()).or_default();
+                    x.nil_returns += 1;
+                    x.entries.push(at);
+                    x.members.insert(*m);
+                }
+            }
+            Data::Determination(d) => {
+                if let Some(matter) = &d.matter {
+                    out.entry(matter.clone()).or_default().entries.push(at);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (m, rec) in register.members() {
+        for (k, i) in rec.interests.iter().enumerate() {
+            let mut named: Vec<&Matter> = i
+                .versions
+                .iter()
+                .flat_map(|v| v.declaration.matters.iter().flatten())
+                .collect();
+            named.sort();
+            named.dedup();
+            for matter in named {
+                if let Some(x) = out.get_mut(matter) {
+                    x.interests.push((*m, k));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What names one matter: counts, and where the entries are.
 #[derive(Clone, Debug, Default)]
 pub struct MatterIndex {
     /// Votes (first entries) on it.
@@ -199,6 +268,12 @@ pub struct MatterIndex {
     pub nil_returns: usize,
     /// Agendas that list it.
     pub agendas: usize,
+    /// The agendas, nil returns and determinations that name it, in file order.
+    pub entries: Vec<(MemberId, usize)>,
+    /// The interests with a version that lists it: (member, index in the member's record).
+    pub interests: Vec<(MemberId, usize)>,
+    /// The members with a declaration or nil return that lists it.
+    pub members: BTreeSet<MemberId>,
 }
 
 impl Site {
@@ -261,39 +336,20 @@ impl Site {
     }
 
     /// The matters named by any agenda, vote, declaration, nil return or determination, sorted.
-    pub fn matters(&self) -> BTreeMap<Matter, MatterIndex> {
-        let mut out: BTreeMap<Matter, MatterIndex> = BTreeMap::new();
-        for chain in self.chains.values() {
-            for h in chain {
-                match &h.entry.data {
-                    Data::Vote(v) if v.continues.is_none() => {
-                        out.entry(v.matter.clone()).or_default().votes += 1
-                    }
-                    Data::Agenda(a) => {
-                        for i in &a.items {
-                            out.entry(i.matter.clone()).or_default().agendas += 1;
-                        }
-                    }
-                    Data::Declaration(d) | Data::Amend { declaration: d, .. } => {
-                        for m in d.matters.iter().flatten() {
-                            out.entry(m.clone()).or_default().declarations += 1;
-                        }
-                    }
-                    Data::NoConflict(n) => {
-                        for m in n.matters.iter().flatten() {
-                            out.entry(m.clone()).or_default().nil_returns += 1;
-                        }
-                    }
-                    Data::Determination(d) => {
-                        if let Some(m) = &d.matter {
-                            out.entry(m.clone()).or_default();
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        out
+    pub fn matters(&self) -> &BTreeMap<Matter, MatterIndex> {
+        &self.matters
+    }
+
+    /// The entry at (member, index in its chain), as [`MatterIndex`] lists them.
+    pub fn at(&self, at: (MemberId, usize)) -> Option<&Held> {
+        self.chains.get(&at.0).and_then(|c| c.get(at.1))
+    }
+
+    /// The interest at (member, index in its record), as [`MatterIndex`] lists them.
+    pub fn interest(&self, at: (MemberId, usize)) -> Option<&Interest> {
+        self.register()
+            .member(&at.0)
+            .and_then(|r| r.interests.get(at.1))
     }
 
     /// `coi check`'s judgement of every vote on `matter` (spec §8.5), as of the latest entry;
@@ -301,23 +357,10 @@ impl Site {
     pub fn judge(&self, matter: &Matter, max_age_days: u32) -> Vec<Judgement> {
         let records = self.gather.records().for_matter(matter);
         let members: Vec<MemberId> = self
-            .register()
-            .members()
-            .filter(|(_, r)| {
-                r.interests.iter().any(|i| {
-                    i.versions.iter().any(|v| {
-                        v.declaration
-                            .matters
-                            .as_ref()
-                            .is_some_and(|ms| ms.contains(matter))
-                    })
-                }) || r
-                    .nil_returns
-                    .iter()
-                    .any(|n| n.matters.as_ref().is_some_and(|ms| ms.contains(matter)))
-            })
-            .map(|(m, _)| *m)
-            .collect();
+            .matters
+            .get(matter)
+            .map(|x| x.members.iter().copied().collect())
+            .unwrap_or_default();
         check::judge_matter(
             matter,
             self.register(),
