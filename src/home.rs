@@ -56,6 +56,8 @@ pub const WITNESS_KEY_FILE: &str = "witness-key.json";
 /// `coi encryption-key --rotate` are kept beside it as `age-identity.N.json`, so that
 /// disclosures made to them still open.
 pub const AGE_IDENTITY_FILE: &str = "age-identity.json";
+/// The folder of followed publications (`coi follow`, `coi sync`).
+pub const FOLLOWS_DIR: &str = "follows";
 /// Largest key file read.
 const MAX_KEY_FILE: u64 = 4096;
 
@@ -185,6 +187,22 @@ impl Home {
     /// The store's path.
     pub fn store_path(&self) -> PathBuf {
         self.dir.join(STORE_FILE)
+    }
+
+    /// The folder of followed publications' known bytes (`ID.ledger`) and the evidence syncs
+    /// kept (`ID.KIND.N.ledger`), made on first use (mode 0700, as the home).
+    pub fn follows_dir(&self) -> Result<PathBuf> {
+        let dir = self.dir.join(FOLLOWS_DIR);
+        if !dir.exists() {
+            fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+                    .map_err(|e| Error::io(&dir, e))?;
+            }
+        }
+        Ok(dir)
     }
 
     /// The store's files: the database, its write-ahead log, its shared-memory file and its

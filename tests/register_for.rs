@@ -260,6 +260,7 @@ fn make_version_2(path: &Path) {
         "DROP TABLE interests; DROP TABLE standing; DROP TABLE member_rows; DROP TABLE determinations;
          DROP TABLE tlog_checkpoints; DROP TABLE tlog_cosignatures; DROP TABLE tlog_witnessed;
          DROP TABLE tlog_evidence; DROP TABLE sealed_openings; DROP INDEX entries_restricted;
+         DROP TABLE follow_events; DROP TABLE follows;
          PRAGMA user_version = 2;",
     )
     .expect("back to version 2");

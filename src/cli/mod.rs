@@ -16,6 +16,7 @@ mod register;
 mod render;
 mod seal;
 mod shell;
+mod sync;
 
 use std::io::{self, IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
@@ -163,6 +164,13 @@ enum Command {
     /// server, no script and no network; every string from a ledger is escaped, sealed
     /// fields are shown as sealed. Exit 1 when the files do not verify.
     Register(register::RegisterArgs),
+    /// Follow a published ledger (a URL or a file): `coi sync` fetches what is new there.
+    Follow(sync::FollowArgs),
+    /// Fetch, verify and import what is new in every followed ledger.
+    ///
+    /// Only the new bytes are fetched. A publication that shrank or changed its past is not
+    /// imported: it is reported, with the fetched bytes kept as evidence, and exits 1.
+    Sync(sync::SyncArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions(shell::CompletionsArgs),
     /// Print the manual page coi(1), or write a page per command into a folder.
@@ -218,6 +226,8 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Witness(a) => checkpoint::witness(&home()?, a),
         Command::Prove(a) => checkpoint::prove(a),
         Command::Register(a) => register::register(home, a),
+        Command::Follow(a) => sync::follow(&home()?, a),
+        Command::Sync(a) => sync::sync(&home()?, a),
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),
         Command::EncryptionKey(a) => seal::encryption_key(&home()?, a),

@@ -27,6 +27,7 @@ use crate::hash::Hash32;
 use crate::keys::{MemberId, PublicKey, SecretKey};
 
 mod check;
+mod follow;
 mod import;
 mod meeting;
 mod query;
@@ -35,6 +36,7 @@ mod seal;
 mod tlog;
 
 pub use check::{StoreCheck, MAX_CHECK_PROBLEMS};
+pub use follow::{Follow, FollowEvent, FollowState};
 use import::Rows;
 pub use import::{ImportReport, Stale, BULK_JOURNAL_BYTES, BULK_MIN, MAX_FORK_LINES};
 pub use meeting::CheckInput;
@@ -45,13 +47,14 @@ pub use tlog::{
 };
 
 /// The newest store schema this build knows (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 5;
-const MIGRATIONS: [&str; 5] = [
+pub const SCHEMA_VERSION: i64 = 6;
+const MIGRATIONS: [&str; 6] = [
     include_str!("../../schema/store-001.sql"),
     include_str!("../../schema/store-002.sql"),
     include_str!("../../schema/store-003.sql"),
     include_str!("../../schema/store-004.sql"),
     include_str!("../../schema/store-005.sql"),
+    include_str!("../../schema/store-006.sql"),
 ];
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
