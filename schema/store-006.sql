@@ -19,7 +19,10 @@ CREATE TABLE follows (
     known_hash    BLOB,                   -- BLAKE3 (plain, 32 bytes) of those bytes
     last_sync     TEXT,                   -- RFC 3339 UTC of the last attempt
     last_outcome  TEXT,                   -- what it came to, one line
-    checkpoint    TEXT                    -- a published checkpoint's URL or path (a body log)
+    checkpoint    TEXT,                   -- a published checkpoint's URL or path (a body log)
+    checkpoint_size INTEGER,              -- the last checkpoint found good: its size,
+    checkpoint_root BLOB,                 -- its root hash,
+    checkpoint_vkey TEXT                  -- and the log key that signed it (pinned)
 );
 
 -- What a sync found wrong with a publication, and where the fetched bytes were kept.

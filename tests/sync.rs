@@ -528,3 +528,83 @@ fn many_follows_cost_one_request_and_at_most_a_line_each() {
     }
     assert_eq!(obs.count(), 3);
 }
+
+#[test]
+fn a_published_checkpoint_is_checked_against_the_ledger_on_each_sync() {
+    let server = Server::start();
+    let chair = Home::init("chair");
+    chair
+        .coi(&["log-key", "--origin", "example.org/board-log"])
+        .ok();
+    declare(&chair, "Acme");
+    let publish = |server: &Server| -> (Vec<u8>, Vec<u8>) {
+        let l = chair.file("body.ledger");
+        let c = chair.file("body.checkpoint");
+        chair
+            .coi(&[
+                "export",
+                "--all",
+                "-o",
+                l.to_str().unwrap(),
+                "--checkpoint",
+                c.to_str().unwrap(),
+            ])
+            .ok();
+        let pair = (std::fs::read(l).unwrap(), std::fs::read(c).unwrap());
+        server.put("body.ledger", pair.0.clone());
+        server.put("body.checkpoint", pair.1.clone());
+        pair
+    };
+    let (ledger, _) = publish(&server);
+    let obs = Home::new();
+    coi(
+        &obs,
+        &[
+            "follow",
+            &server.url("body.ledger"),
+            "--checkpoint",
+            &server.url("body.checkpoint"),
+        ],
+    )
+    .ok();
+    let r = coi(&obs, &["sync"]).ok();
+    assert!(
+        r.stdout.contains("checkpoint of 3 lines is good"),
+        "{}",
+        r.stdout
+    );
+    // A newer checkpoint beside the old ledger: not of the file held; refused, kept.
+    declare(&chair, "Initech");
+    let (_, newer) = publish(&server);
+    server.put("body.ledger", ledger);
+    let r = coi(&obs, &["sync"]).code(1);
+    assert!(r.stdout.contains("CHECKPOINT REFUSED"), "{}", r.stdout);
+    // Both published: good, and consistent with the one before.
+    server.put("body.checkpoint", newer);
+    publish(&server);
+    let r = coi(&obs, &["sync"]).ok();
+    assert!(r.stdout.contains("checkpoint of "), "{}", r.stdout);
+    // A checkpoint signed by another key for the same origin is refused.
+    let other = Home::init("impostor");
+    other
+        .coi(&["log-key", "--origin", "example.org/board-log"])
+        .ok();
+    let c = other.file("x.checkpoint");
+    other
+        .coi(&[
+            "export",
+            "--all",
+            "-o",
+            other.file("x.ledger").to_str().unwrap(),
+            "--checkpoint",
+            c.to_str().unwrap(),
+        ])
+        .ok();
+    server.put("body.checkpoint", std::fs::read(c).unwrap());
+    let r = coi(&obs, &["sync"]).code(1);
+    assert!(
+        r.stdout.contains("not signed by the log key"),
+        "{}",
+        r.stdout
+    );
+}

@@ -483,7 +483,7 @@ fn cosigned_note(store: &Store, c: &coi_ledger::store::SignedCheckpoint) -> Resu
 
 /// Reads a file or, for an `http://` or `https://` argument, downloads it; at most `limit`
 /// bytes.
-fn read_source(arg: &str, limit: u64) -> Result<Vec<u8>> {
+pub(super) fn read_source(arg: &str, limit: u64) -> Result<Vec<u8>> {
     if arg.starts_with("https://") || arg.starts_with("http://") {
         return coi_ledger::sync::fetch(arg, limit, NET_TIMEOUT)
             .map_err(|e| Error::Tlog(e.to_string()));
@@ -514,6 +514,70 @@ fn peek_checkpoint(note: &str) -> Result<Checkpoint> {
         Error::Tlog("not a signed note: no blank line before the signatures".into())
     })?;
     Checkpoint::parse(text).map_err(|e| Error::Tlog(format!("not a checkpoint: {e}")))
+}
+
+/// A published checkpoint of a body log checked with the log's file in hand, as a follower
+/// does on each sync: signed by the log key the ledger announces for its origin (or `pinned`,
+/// the one that signed the last good checkpoint), of the file's first lines, and consistent
+/// with `previous` (size and root). The checkpoint and its log key, or the problem.
+pub(super) fn check_published(
+    note_text: &str,
+    ledger: &[u8],
+    pinned: Option<&str>,
+    previous: Option<(u64, coi_ledger::tlog::Hash)>,
+) -> Result<std::result::Result<(Checkpoint, String), String>> {
+    let origin = match peek_checkpoint(note_text) {
+        Ok(c) => c.origin,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let announced = match verified_log_keys(ledger, &origin)? {
+        Ok(k) => k,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    let vkey = match (pinned, announced.as_slice()) {
+        (Some(p), _) => p.to_string(),
+        (None, [one]) => one.clone(),
+        (None, []) => {
+            return Ok(Err(format!(
+                "the ledger announces no log key for {}",
+                q(&origin)
+            )))
+        }
+        (None, _) => {
+            return Ok(Err(format!(
+                "the ledger announces {} log keys for {}",
+                announced.len(),
+                q(&origin)
+            )))
+        }
+    };
+    let log = match NoteVerifier::parse(&vkey) {
+        Ok(l) if l.name() == origin => l,
+        Ok(_) | Err(_) => {
+            return Ok(Err(format!(
+                "the log key {} is not one for origin {}",
+                q(&vkey),
+                q(&origin)
+            )))
+        }
+    };
+    let opened = match note::open(note_text, std::slice::from_ref(&log)) {
+        Ok(o) => o,
+        Err(e) => {
+            return Ok(Err(format!(
+                "the checkpoint is not signed by the log key {}: {e}",
+                q(&vkey)
+            )))
+        }
+    };
+    let cp = match Checkpoint::parse(&opened.text) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    if let Err(r) = judge_checkpoint(&cp, &file_tree(ledger), previous) {
+        return Ok(Err(r.to_string()));
+    }
+    Ok(Ok((cp, vkey)))
 }
 
 /// Verifies a ledger file strictly and returns the log keys its `log-key` entries announce for

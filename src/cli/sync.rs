@@ -163,7 +163,7 @@ fn list(store: &Store, json: bool) -> Result<Outcome> {
 struct Synced<'a> {
     name: &'a str,
     source: &'a str,
-    /// `unchanged`, `new`, `rollback`, `rewritten`, `refused` or `error`.
+    /// `unchanged`, `new`, `rollback`, `rewritten`, `refused`, `checkpoint` or `error`.
     outcome: &'static str,
     /// Entries the store did not hold before.
     new_entries: u64,
@@ -193,8 +193,13 @@ fn known_bytes(path: &Path, state: &FollowState) -> Result<Option<Vec<u8>>> {
 
 /// A new file in `dir` named `stem.N.ledger` holding `bytes`.
 fn keep_evidence(dir: &Path, stem: &str, bytes: &[u8]) -> Result<PathBuf> {
+    keep_file(dir, stem, "ledger", bytes)
+}
+
+/// A new file in `dir` named `stem.N.ext` holding `bytes`.
+fn keep_file(dir: &Path, stem: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf> {
     for n in 1.. {
-        let p = dir.join(format!("{stem}.{n}.ledger"));
+        let p = dir.join(format!("{stem}.{n}.{ext}"));
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -269,7 +274,7 @@ pub(super) fn sync(home: &Home, a: SyncArgs) -> Result<Outcome> {
         };
         match s.outcome {
             "error" => failed = true,
-            "rollback" | "rewritten" | "refused" => bad = true,
+            "rollback" | "rewritten" | "refused" | "checkpoint" => bad = true,
             _ => {}
         }
         let now = Timestamp::now();
@@ -509,5 +514,59 @@ fn sync_one<'a>(
         }
         break;
     }
+    if let (Some(cp), "new" | "unchanged") = (&f.checkpoint, s.outcome) {
+        check_checkpoint(store, dir, f, cp, &cache, &mut s)?;
+    }
     Ok(s)
+}
+
+/// Checks the body's published checkpoint `cp` of follow `f` against the bytes verified
+/// (`cache`): see `checkpoint::check_published`. A checkpoint found bad is kept as evidence.
+fn check_checkpoint(
+    store: &mut Store,
+    dir: &Path,
+    f: &Follow,
+    cp: &str,
+    cache: &Path,
+    s: &mut Synced<'_>,
+) -> Result<()> {
+    let ledger = match std::fs::read(cache) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(Error::io(cache, e)),
+    };
+    let note = super::checkpoint::read_source(cp, 64 << 10)?;
+    let pinned = f.checkpoint_seen.as_ref().map(|(_, _, v)| v.as_str());
+    let previous = f.checkpoint_seen.as_ref().and_then(|(size, root, _)| {
+        let r: [u8; 32] = hex::decode(root).ok()?.try_into().ok()?;
+        Some((*size, r))
+    });
+    let verdict = match std::str::from_utf8(&note) {
+        Ok(text) => super::checkpoint::check_published(text, &ledger, pinned, previous)?,
+        Err(_) => Err("the checkpoint is not UTF-8 text".to_string()),
+    };
+    match verdict {
+        Ok((c, vkey)) => {
+            store.record_follow_checkpoint(f.id, c.size, &c.root, &vkey)?;
+            s.message
+                .push_str(&format!("; its checkpoint of {} lines is good", c.size));
+        }
+        Err(problem) => {
+            let kept = keep_file(dir, &format!("{}.checkpoint", f.id), "txt", &note)?;
+            store.record_follow_event(&FollowEvent {
+                follow: f.id,
+                time: Timestamp::now().as_str().to_string(),
+                kind: "checkpoint".into(),
+                detail: problem.clone(),
+                evidence: Some(kept.display().to_string()),
+            })?;
+            s.outcome = "checkpoint";
+            s.message.push_str(&format!(
+                "; CHECKPOINT REFUSED: {problem}; evidence kept in {}",
+                kept.display()
+            ));
+            s.evidence = Some(kept.display().to_string());
+        }
+    }
+    Ok(())
 }

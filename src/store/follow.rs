@@ -24,6 +24,9 @@ pub struct Follow {
     /// What is known of the publication.
     #[serde(flatten)]
     pub state: FollowState,
+    /// The last checkpoint found good: size, root (hex) and the log key that signed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint_seen: Option<(u64, String, String)>,
     /// When it was last synced (RFC 3339 UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_sync: Option<String>,
@@ -79,10 +82,20 @@ fn follow_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Follow> {
         last_sync: r.get(8)?,
         last_outcome: r.get(9)?,
         checkpoint: r.get(10)?,
+        checkpoint_seen: match (
+            r.get::<_, Option<i64>>(11)?,
+            r.get::<_, Option<Vec<u8>>>(12)?,
+            r.get::<_, Option<String>>(13)?,
+        ) {
+            (Some(size), Some(root), Some(vkey)) => {
+                Some((size.max(0) as u64, hex::encode(root), vkey))
+            }
+            _ => None,
+        },
     })
 }
 
-const FOLLOW_COLUMNS: &str = "id, source, name, added, etag, known_len, last_line_len, known_hash, last_sync, last_outcome, checkpoint";
+const FOLLOW_COLUMNS: &str = "id, source, name, added, etag, known_len, last_line_len, known_hash, last_sync, last_outcome, checkpoint, checkpoint_size, checkpoint_root, checkpoint_vkey";
 
 impl Store {
     /// Follows `source` as `name`; `false` with the existing follow if it was followed already
@@ -165,6 +178,21 @@ impl Store {
                 )?;
             }
         }
+        Ok(())
+    }
+
+    /// Records the checkpoint of follow `id` found good: its size and root, and the log key.
+    pub fn record_follow_checkpoint(
+        &mut self,
+        id: i64,
+        size: u64,
+        root: &[u8; 32],
+        vkey: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE follows SET checkpoint_size = ?2, checkpoint_root = ?3, checkpoint_vkey = ?4 WHERE id = ?1",
+            params![id, size as i64, root.as_slice(), vkey],
+        )?;
         Ok(())
     }
 
