@@ -233,4 +233,18 @@ saw '^coi: wrote interests \(3 rows\), votes \(6 rows\)'
 run grep -c 'conference ticket' site/changes.html
 saw '^1$'
 
+say "Or the outsider follows the published files (URLs or files) and syncs" \
+  "them into a home of their own; later syncs fetch only what is new."
+for f in "${files[@]}"; do run coi --home outsider follow "$f"; done
+run coi --home outsider sync
+saw '^eve: 2 new entries'
+run coi --home outsider sync
+saw '^bob: nothing new$'
+
+say "Bob's published file is rolled back: the next sync reports it, keeps the" \
+  "file as evidence and imports nothing (exit 1)."
+shell 'cp bob-rolled.ledger bob.ledger'
+expect 1 coi --home outsider sync
+saw '^bob: ROLLBACK: the publication shrank'
+
 say "Done: every command exited as expected."

@@ -385,7 +385,7 @@ fn a_misbehaving_server_never_gets_bad_bytes_imported() {
     coi(&obs, &["sync"])
         .ok()
         .stdout
-        .contains("1 new entries")
+        .contains("1 new entry")
         .then_some(())
         .unwrap();
     assert_eq!(obs.count(), want);

@@ -456,12 +456,15 @@ fn sync_one<'a>(
                 s.outcome = "new";
                 s.new_entries = r.added;
                 s.new_bytes = new.len() as u64;
+                let plural = |n: u64, one: &str, many: &str| {
+                    format!("{n} {}", if n == 1 { one } else { many })
+                };
                 s.message = format!(
-                    "{} new entries ({} bytes; the file has {} lines of {} members){}",
-                    r.added,
+                    "{} ({} bytes; the file now has {} of {}){}",
+                    plural(r.added, "new entry", "new entries"),
                     new.len(),
-                    r.verification.lines,
-                    members,
+                    plural(r.verification.lines, "line", "lines"),
+                    plural(members as u64, "member", "members"),
                     match partial {
                         0 => String::new(),
                         n => format!("; a line of {n} bytes is not complete yet"),
