@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 use sha2::Digest as _;
 
-use super::site::{changed_fields, state_word, Held, Place, Since, Site};
+use super::site::{changed_fields, state_word, Held, MatterIndex, Place, Since, Site};
 use super::{Interest, State};
 use crate::check::{Judgement, Participant};
 use crate::entry::{Data, Declaration, Entry, EntryId, Matter};
@@ -26,6 +26,9 @@ pub const MAX_PAGE_BYTES: usize = 1 << 20;
 /// Rows of a page stop growing past this many bytes: one more row (at most about 400 KiB, a
 /// raw line of 64 KiB escaped) still keeps the page under [`MAX_PAGE_BYTES`].
 const PAGE_BUDGET: usize = 480 << 10;
+
+/// Entries the changes page shows without an edition (`--since`): the latest.
+const LATEST_CHANGES: usize = 1000;
 
 /// The longest value shown in a history row, in characters (the raw line beside it is whole).
 const SHOWN_CHARS: usize = 200;
@@ -64,6 +67,26 @@ pub fn h(s: &str) -> String {
             c => out.push(c),
         }
     }
+    out
+}
+
+/// HTML-escapes untrusted text for element content only (`&`, `<`, `>`): quotes need no
+/// escaping there, and a raw line is mostly quotes.
+fn ht(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 16);
+    let mut last = 0;
+    for (i, c) in s.char_indices() {
+        let rep = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            _ => continue,
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
     out
 }
 
@@ -187,6 +210,38 @@ impl Part {
     }
 }
 
+/// Items rendered at a time on all cores: their pages are held in memory until written.
+const BATCH: usize = 32;
+
+/// Runs `f` on every item, on all cores, `BATCH` items at a time, and hands the results to
+/// `each` in the items' order (so the output does not depend on the number of cores).
+fn in_batches<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+    mut each: impl FnMut(R) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 16);
+    for batch in items.chunks(BATCH) {
+        let per = batch.len().div_ceil(threads).max(1);
+        let results: Vec<Vec<R>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .chunks(per)
+                .map(|c| scope.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        for r in results.into_iter().flatten() {
+            each(r)?;
+        }
+    }
+    Ok(())
+}
+
 /// Page breaks: for each page, the (part, first row, end row) ranges it holds.
 type Layout = Vec<Vec<(usize, usize, usize)>>;
 
@@ -198,15 +253,26 @@ struct Writer<'a> {
     site: &'a Site,
     options: &'a SiteOptions,
     csp: String,
-    out: &'a mut dyn FnMut(&str, &[u8]) -> std::io::Result<()>,
     /// Where each entry's row is: page path and anchor.
     links: HashMap<EntryId, String>,
     /// While the member pages are planned: links to entries are measured at their longest.
     planning: bool,
     /// Each member page's breaks, as planned.
     layouts: HashMap<MemberId, Layout>,
-    largest: usize,
-    pages: usize,
+}
+
+/// Where pages go, and what was written.
+struct Sink<'a> {
+    out: &'a mut dyn FnMut(&str, &[u8]) -> std::io::Result<()>,
+    written: Written,
+}
+
+impl Sink<'_> {
+    fn write(&mut self, path: &str, html: &str) -> std::io::Result<()> {
+        self.written.largest = self.written.largest.max(html.len());
+        self.written.pages += 1;
+        (self.out)(path, html.as_bytes())
+    }
 }
 
 /// How many pages a site has and the largest, in bytes.
@@ -228,24 +294,22 @@ pub fn write_site(
         site,
         options,
         csp: csp(),
-        out,
         links: HashMap::new(),
         planning: false,
         layouts: HashMap::new(),
-        largest: 0,
-        pages: 0,
+    };
+    let mut sink = Sink {
+        out,
+        written: Written::default(),
     };
     w.plan_links();
-    w.members()?;
-    w.matters()?;
-    w.counterparties()?;
-    w.categories()?;
-    w.changes()?;
-    w.index()?;
-    Ok(Written {
-        pages: w.pages,
-        largest: w.largest,
-    })
+    w.members(&mut sink)?;
+    w.matters(&mut sink)?;
+    w.counterparties(&mut sink)?;
+    w.categories(&mut sink)?;
+    w.changes(&mut sink)?;
+    w.index(&mut sink)?;
+    Ok(sink.written)
 }
 
 /// The rows of a member's history page parts, in the order pages hold them.
@@ -263,7 +327,8 @@ impl Writer<'_> {
         }
     }
 
-    fn emit(&mut self, path: &str, title: &str, main: &str) -> std::io::Result<()> {
+    /// A whole page: head, navigation, `main`, footer.
+    fn frame(&self, path: &str, title: &str, main: &str) -> String {
         let up = Self::up(path);
         let mut s = String::with_capacity(main.len() + 4096);
         let _ = write!(
@@ -292,34 +357,37 @@ published.</footer>\n</body>\n</html>\n",
             version = env!("CARGO_PKG_VERSION"),
             files = self.site.files.len(),
         );
-        self.largest = self.largest.max(s.len());
-        self.pages += 1;
-        (self.out)(path, s.as_bytes())
+        s
     }
 
     /// Writes `parts` under `intro` on page `base` and as many continuation pages as needed.
     fn paged(
-        &mut self,
+        &self,
+        sink: &mut Sink<'_>,
         base: &str,
         title: &str,
         intro: &str,
         parts: &[Part],
     ) -> std::io::Result<()> {
         let layout = Self::plan(intro, parts);
-        self.paged_as(base, title, intro, parts, &layout)
+        for (path, html) in self.pages_of(base, title, intro, parts, &layout) {
+            sink.write(&path, &html)?;
+        }
+        Ok(())
     }
 
-    /// [`Writer::paged`] with the page breaks decided before.
-    fn paged_as(
-        &mut self,
+    /// The pages of `parts` under `intro` laid out as `layout`: paths and whole pages.
+    fn pages_of(
+        &self,
         base: &str,
         title: &str,
         intro: &str,
         parts: &[Part],
         layout: &Layout,
-    ) -> std::io::Result<()> {
+    ) -> Vec<(String, String)> {
         let pages = Self::assemble(intro, parts, layout);
         let n = pages.len();
+        let mut out = Vec::with_capacity(n);
         for (i, body) in pages.into_iter().enumerate() {
             let path = nth(base, i + 1);
             let mut main = format!(
@@ -334,9 +402,10 @@ published.</footer>\n</body>\n</html>\n",
             if n > 1 {
                 main.push_str(&Self::pager(base, i + 1, n));
             }
-            self.emit(&path, title, &main)?;
+            let html = self.frame(&path, title, &main);
+            out.push((path, html));
         }
-        Ok(())
+        out
     }
 
     fn pager(base: &str, page: usize, n: usize) -> String {
@@ -418,22 +487,37 @@ published.</footer>\n</body>\n</html>\n",
     fn plan_links(&mut self) {
         let site = self.site;
         self.planning = true;
-        for (m, chain) in site.chains() {
-            let (intro, parts) = self.member_parts(m, chain);
-            let layout = Self::plan(&intro, &parts);
-            for (i, page) in layout.iter().enumerate() {
-                let path = nth(&member_page(m), i + 1);
-                for &(k, start, end) in page {
-                    if k != HISTORY_PART {
-                        continue;
-                    }
-                    for held in chain.get(start..end).into_iter().flatten() {
-                        self.links
-                            .insert(held.entry.id, format!("{path}#{}", anchor(&held.entry.id)));
+        let items: Vec<(&MemberId, &Vec<Held>)> = site.chains().iter().collect();
+        let mut planned = Vec::with_capacity(items.len());
+        let this = &*self;
+        let _ = in_batches(
+            &items,
+            |(m, chain)| {
+                let (intro, parts) = this.member_parts(m, chain);
+                let layout = Self::plan(&intro, &parts);
+                let mut links = Vec::new();
+                for (i, page) in layout.iter().enumerate() {
+                    let path = nth(&member_page(m), i + 1);
+                    for &(k, start, end) in page {
+                        if k != HISTORY_PART {
+                            continue;
+                        }
+                        for held in chain.get(start..end).into_iter().flatten() {
+                            let id = held.entry.id;
+                            links.push((id, format!("{path}#{}", anchor(&id))));
+                        }
                     }
                 }
-            }
-            self.layouts.insert(*m, layout);
+                (**m, layout, links)
+            },
+            |r| {
+                planned.push(r);
+                Ok(())
+            },
+        );
+        for (m, layout, links) in planned {
+            self.links.extend(links);
+            self.layouts.insert(m, layout);
         }
         self.planning = false;
     }
@@ -794,7 +878,7 @@ published.</footer>\n</body>\n</html>\n",
             time = e.time.as_str(),
             kind = h(e.kind()),
             what = self.what(from, e),
-            raw = h(&e.line),
+            raw = ht(&e.line),
             prov = self.provenance(from, held),
         )
     }
@@ -911,20 +995,35 @@ published.</footer>\n</body>\n</html>\n",
         (intro, vec![current, other, nils, history])
     }
 
-    fn members(&mut self) -> std::io::Result<()> {
+    fn members(&mut self, sink: &mut Sink<'_>) -> std::io::Result<()> {
         let site = self.site;
-        for (m, chain) in site.chains() {
-            let (intro, parts) = self.member_parts(m, chain);
-            let title = match site.name(m) {
-                Some(n) => h(n),
-                None => format!("Member {}", m.fingerprint()),
-            };
-            let layout = self
-                .layouts
-                .remove(m)
-                .unwrap_or_else(|| Self::plan(&intro, &parts));
-            self.paged_as(&member_page(m), &title, &intro, &parts, &layout)?;
-        }
+        let items: Vec<(&MemberId, &Vec<Held>)> = site.chains().iter().collect();
+        let this = &*self;
+        in_batches(
+            &items,
+            |(m, chain)| {
+                let (intro, parts) = this.member_parts(m, chain);
+                let title = match site.name(m) {
+                    Some(n) => h(n),
+                    None => format!("Member {}", m.fingerprint()),
+                };
+                let planned;
+                let layout = match this.layouts.get(m) {
+                    Some(l) => l,
+                    None => {
+                        planned = Self::plan(&intro, &parts);
+                        &planned
+                    }
+                };
+                this.pages_of(&member_page(m), &title, &intro, &parts, layout)
+            },
+            |pages| {
+                for (path, html) in pages {
+                    sink.write(&path, &html)?;
+                }
+                Ok(())
+            },
+        )?;
         // The list of members.
         let mut list = Part::new(
             "Members",
@@ -962,6 +1061,7 @@ published.</footer>\n</body>\n</html>\n",
             ));
         }
         self.paged(
+                sink,
             "members.html",
             "Members",
             "<p>Every member with a chain in the files, by member id. Names and capacities are self-asserted.</p>\n",
@@ -1090,7 +1190,7 @@ published.</footer>\n</body>\n</html>\n",
         vec![findings, people]
     }
 
-    fn matters(&mut self) -> std::io::Result<()> {
+    fn matters(&mut self, sink: &mut Sink<'_>) -> std::io::Result<()> {
         let site = self.site;
         let matters = site.matters();
         let mut list = Part::new(
@@ -1105,123 +1205,144 @@ published.</footer>\n</body>\n</html>\n",
             ],
             "No matter is named in the files.",
         );
-        for (matter, index) in matters {
-            let from = matter_page(matter);
-            let judged = site.judge(matter, self.options.max_age_days);
-            let flagged = judged.iter().filter(|j| j.flagged()).count();
-            list.rows.push(format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                self.matter_link("matters.html", matter),
-                index.votes,
-                if flagged > 0 {
-                    format!("<span class=\"flag\">{flagged}</span>")
-                } else {
-                    "0".into()
-                },
-                index.declarations,
-                index.nil_returns,
-                index.agendas
-            ));
-            let mut parts = Vec::new();
-            let mut agendas = Part::new(
-                "On agendas",
-                &["Meeting", "Item", "Concerns", "Scheduled", "Provenance"],
-                "No agenda lists it.",
-            );
-            let mut decls = Part::new(
-                "Declarations that list it",
-                &Self::interest_header(true),
-                "No declaration lists it (standing declarations count when an agenda item concerns their counterparty: see the votes).",
-            );
-            let mut nils = Part::new(
-                "Nil returns that list it",
-                &["Member", "Made", "Says", "Provenance"],
-                "No nil return lists it.",
-            );
-            let mut rulings = Part::new(
-                "Determinations",
-                &["Made", "By", "On", "Outcome", "Note", "Provenance"],
-                "No determination names it.",
-            );
-            for held in index.entries.iter().filter_map(|at| site.at(*at)) {
-                let e = &held.entry;
-                match &e.data {
-                    Data::Agenda(a) => {
-                        if let Some(item) = a.item(matter) {
-                            agendas.rows.push(format!(
-                                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>\n",
-                                h(a.meeting.as_str()),
-                                item.title.as_deref().map(h).unwrap_or_default(),
-                                item.concerns
-                                    .iter()
-                                    .flatten()
-                                    .map(|c| h(c))
-                                    .collect::<Vec<_>>()
-                                    .join(", "),
-                                a.scheduled
-                                    .map(|t| t.as_str().to_string())
-                                    .unwrap_or_default(),
-                                self.provenance(&from, held)
-                            ));
-                        }
-                    }
-                    Data::NoConflict(n)
-                        if n.matters.as_ref().is_some_and(|ms| ms.contains(matter)) =>
-                    {
-                        nils.rows.push(format!(
-                            "<tr><td>{}</td><td>{}</td><td>{}</td>{}</tr>\n",
-                            self.member_link(&from, &e.member),
-                            e.time.as_str(),
-                            self.what(&from, e),
-                            self.provenance(&from, held)
-                        ));
-                    }
-                    Data::Determination(d) if d.matter.as_ref() == Some(matter) => {
-                        rulings.rows.push(format!(
-                            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>\n",
-                            e.time.as_str(),
-                            self.member_link(&from, &e.member),
-                            self.entry_link(&from, &d.declaration),
-                            d.outcome.as_str(),
-                            d.note.as_deref().map(h).unwrap_or_default(),
-                            self.provenance(&from, held)
-                        ));
-                    }
-                    _ => {}
+        let items: Vec<(&Matter, &MatterIndex)> = matters.iter().collect();
+        in_batches(
+            &items,
+            |(m, x)| self.matter_pages(m, x),
+            |(row, pages)| {
+                list.rows.push(row);
+                for (path, html) in pages {
+                    sink.write(&path, &html)?;
                 }
+                Ok(())
+            },
+        )?;
+        self.paged(sink, "matters.html", "Matters", "", &[list])
+    }
+
+    /// A matter's row in the list of matters, and its pages.
+    fn matter_pages(
+        &self,
+        matter: &Matter,
+        index: &MatterIndex,
+    ) -> (String, Vec<(String, String)>) {
+        let site = self.site;
+        let from = matter_page(matter);
+        let judged = site.judge(matter, self.options.max_age_days);
+        let flagged = judged.iter().filter(|j| j.flagged()).count();
+        let row = format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            self.matter_link("matters.html", matter),
+            index.votes,
+            if flagged > 0 {
+                format!("<span class=\"flag\">{flagged}</span>")
+            } else {
+                "0".into()
+            },
+            index.declarations,
+            index.nil_returns,
+            index.agendas
+        );
+        let mut parts = Vec::new();
+        let mut agendas = Part::new(
+            "On agendas",
+            &["Meeting", "Item", "Concerns", "Scheduled", "Provenance"],
+            "No agenda lists it.",
+        );
+        let mut decls = Part::new(
+            "Declarations that list it",
+            &Self::interest_header(true),
+            "No declaration lists it (standing declarations count when an agenda item concerns their counterparty: see the votes).",
+        );
+        let mut nils = Part::new(
+            "Nil returns that list it",
+            &["Member", "Made", "Says", "Provenance"],
+            "No nil return lists it.",
+        );
+        let mut rulings = Part::new(
+            "Determinations",
+            &["Made", "By", "On", "Outcome", "Note", "Provenance"],
+            "No determination names it.",
+        );
+        for held in index.entries.iter().filter_map(|at| site.at(*at)) {
+            let e = &held.entry;
+            match &e.data {
+                Data::Agenda(a) => {
+                    if let Some(item) = a.item(matter) {
+                        agendas.rows.push(format!(
+                            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>\n",
+                            h(a.meeting.as_str()),
+                            item.title.as_deref().map(h).unwrap_or_default(),
+                            item.concerns
+                                .iter()
+                                .flatten()
+                                .map(|c| h(c))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            a.scheduled
+                                .map(|t| t.as_str().to_string())
+                                .unwrap_or_default(),
+                            self.provenance(&from, held)
+                        ));
+                    }
+                }
+                Data::NoConflict(n) if n.matters.as_ref().is_some_and(|ms| ms.contains(matter)) => {
+                    nils.rows.push(format!(
+                        "<tr><td>{}</td><td>{}</td><td>{}</td>{}</tr>\n",
+                        self.member_link(&from, &e.member),
+                        e.time.as_str(),
+                        self.what(&from, e),
+                        self.provenance(&from, held)
+                    ));
+                }
+                Data::Determination(d) if d.matter.as_ref() == Some(matter) => {
+                    rulings.rows.push(format!(
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>\n",
+                        e.time.as_str(),
+                        self.member_link(&from, &e.member),
+                        self.entry_link(&from, &d.declaration),
+                        d.outcome.as_str(),
+                        d.note.as_deref().map(h).unwrap_or_default(),
+                        self.provenance(&from, held)
+                    ));
+                }
+                _ => {}
             }
-            let now = site.now();
-            for i in index.interests.iter().filter_map(|at| site.interest(*at)) {
-                let s = i.state_at(&now);
-                decls
-                    .rows
-                    .push(self.interest_row(&from, i, s.as_ref(), true));
-            }
-            parts.push(agendas);
-            for (n, j) in judged.iter().enumerate() {
-                parts.extend(self.judgement_parts(&from, j, n + 1));
-            }
-            parts.push(decls);
-            parts.push(nils);
-            parts.push(rulings);
-            let intro = format!(
-                "<p>{} vote(s) recorded, {} flagged by <code>coi check</code> (spec \u{a7}8.5): each participant's status is judged at the chain head the vote committed to, so a declaration made after it does not count.</p>\n",
-                index.votes, flagged
-            );
-            self.paged(
-                &from,
-                &format!("Matter <code>{}</code>", h(matter.as_str())),
-                &intro,
-                &parts,
-            )?;
         }
-        self.paged("matters.html", "Matters", "", &[list])
+        let now = site.now();
+        for i in index.interests.iter().filter_map(|at| site.interest(*at)) {
+            let s = i.state_at(&now);
+            decls
+                .rows
+                .push(self.interest_row(&from, i, s.as_ref(), true));
+        }
+        parts.push(agendas);
+        for (n, j) in judged.iter().enumerate() {
+            parts.extend(self.judgement_parts(&from, j, n + 1));
+        }
+        parts.push(decls);
+        parts.push(nils);
+        parts.push(rulings);
+        let intro = format!(
+            "<p>{} vote(s) recorded, {} flagged by <code>coi check</code> (spec \u{a7}8.5): each participant's status is judged at the chain head the vote committed to, so a declaration made after it does not count.</p>\n",
+            index.votes, flagged
+        );
+        let layout = Self::plan(&intro, &parts);
+        let pages = self.pages_of(
+            &from,
+            &format!("Matter <code>{}</code>", h(matter.as_str())),
+            &intro,
+            &parts,
+            &layout,
+        );
+        (row, pages)
     }
 
     /// Pages of interests grouped by a key (counterparty, category): `key` gives every key an
     /// interest is listed under.
     fn grouped(
         &mut self,
+        sink: &mut Sink<'_>,
         list_path: &str,
         list_title: &str,
         what: &'static str,
@@ -1262,13 +1383,14 @@ published.</footer>\n</body>\n</html>\n",
                 interests.len()
             ));
             let title = format!("{what}: {}", h(k));
-            self.paged(&from, &title, "<p>Every declaration that named it in any version, with its state as of the latest entry.</p>\n", &[part])?;
+            self.paged(sink, &from, &title, "<p>Every declaration that named it in any version, with its state as of the latest entry.</p>\n", &[part])?;
         }
-        self.paged(list_path, list_title, "", &[list])
+        self.paged(sink, list_path, list_title, "", &[list])
     }
 
-    fn counterparties(&mut self) -> std::io::Result<()> {
+    fn counterparties(&mut self, sink: &mut Sink<'_>) -> std::io::Result<()> {
         self.grouped(
+            sink,
             "counterparties.html",
             "Counterparties",
             "Counterparty",
@@ -1282,8 +1404,9 @@ published.</footer>\n</body>\n</html>\n",
         )
     }
 
-    fn categories(&mut self) -> std::io::Result<()> {
+    fn categories(&mut self, sink: &mut Sink<'_>) -> std::io::Result<()> {
         self.grouped(
+            sink,
             "categories.html",
             "Categories",
             "Category",
@@ -1297,7 +1420,7 @@ published.</footer>\n</body>\n</html>\n",
         )
     }
 
-    fn changes(&mut self) -> std::io::Result<()> {
+    fn changes(&mut self, sink: &mut Sink<'_>) -> std::io::Result<()> {
         let site = self.site;
         let since = self.options.since.clone();
         let mut part = Part::new(
@@ -1316,6 +1439,10 @@ published.</footer>\n</body>\n</html>\n",
         // Newest first by the members' times; ties in the order of the files, reversed.
         rows.reverse();
         rows.sort_by_key(|h| std::cmp::Reverse(h.entry.time));
+        let all = rows.len();
+        if since.is_none() {
+            rows.truncate(LATEST_CHANGES);
+        }
         for held in rows {
             let e = &held.entry;
             part.rows.push(format!(
@@ -1333,14 +1460,14 @@ published.</footer>\n</body>\n</html>\n",
                 format!("<p>Every entry made after {}: declarations, amendments (with the fields they changed), withdrawals, retractions, nil returns, votes and determinations. Times are as members stated them.</p>\n", h(&s.label())),
             ),
             None => (
-                "All changes".to_string(),
-                "<p>Every entry in the files, newest first. Make the site with <code>--since DATE</code> or <code>--since-checkpoint FILE</code> to show only what changed since an edition.</p>\n".to_string(),
+                "Latest changes".to_string(),
+                format!("<p>The latest {} of the {all} entries in the files, newest first (each member's history has them all). Make the site with <code>--since DATE</code> or <code>--since-checkpoint FILE</code> to show everything that changed since an edition.</p>\n", all.min(LATEST_CHANGES)),
             ),
         };
-        self.paged("changes.html", &title, &intro, &[part])
+        self.paged(sink, "changes.html", &title, &intro, &[part])
     }
 
-    fn index(&mut self) -> std::io::Result<()> {
+    fn index(&mut self, sink: &mut Sink<'_>) -> std::io::Result<()> {
         let site = self.site;
         let now = site.now();
         let members = site.chains().len();
@@ -1404,7 +1531,7 @@ published.</footer>\n</body>\n</html>\n",
             main.push_str("</tbody></table>\n");
         }
         let title = h(&self.options.title);
-        self.paged("index.html", &title, &main, &[])
+        self.paged(sink, "index.html", &title, &main, &[])
     }
 }
 

@@ -162,8 +162,18 @@ impl SiteBuilder {
             }
         }
         let matters = index_matters(&self.chains, &self.arrival, self.gather.register());
+        let mut determinations: HashMap<MemberId, Vec<(MemberId, usize)>> = HashMap::new();
+        for (m, i) in &self.arrival {
+            if let Data::Determination(d) = &self.chains[m][*i as usize].entry.data {
+                determinations
+                    .entry(d.member)
+                    .or_default()
+                    .push((*m, *i as usize));
+            }
+        }
         Site {
             matters,
+            determinations,
             gather: self.gather,
             chains: self.chains,
             ids,
@@ -185,6 +195,8 @@ pub struct Site {
     readers: BTreeMap<EntryId, Readers>,
     as_of: Timestamp,
     matters: BTreeMap<Matter, MatterIndex>,
+    /// Each declarant's `determination` entries (by the member whose declaration they judge).
+    determinations: HashMap<MemberId, Vec<(MemberId, usize)>>,
     /// The files, in the order given.
     pub files: Vec<SourceFile>,
     /// Checkpoints covering the first file, by size.
@@ -202,8 +214,12 @@ fn index_matters(
         let at = (*m, *i as usize);
         let h = &chains[m][*i as usize];
         match &h.entry.data {
-            Data::Vote(v) if v.continues.is_none() => {
-                out.entry(v.matter.clone()).or_default().votes += 1
+            Data::Vote(v) => {
+                let x = out.entry(v.matter.clone()).or_default();
+                x.vote_entries.push(at);
+                if v.continues.is_none() {
+                    x.votes += 1;
+                }
             }
             Data::Agenda(a) => {
                 let mut seen = BTreeSet::new();
@@ -274,6 +290,8 @@ pub struct MatterIndex {
     pub interests: Vec<(MemberId, usize)>,
     /// The members with a declaration or nil return that lists it.
     pub members: BTreeSet<MemberId>,
+    /// Its `vote` entries (first entries and continuations), in file order.
+    pub vote_entries: Vec<(MemberId, usize)>,
 }
 
 impl Site {
@@ -355,10 +373,46 @@ impl Site {
     /// `coi check`'s judgement of every vote on `matter` (spec §8.5), as of the latest entry;
     /// with no vote, of the members who declared or returned nil on it.
     pub fn judge(&self, matter: &Matter, max_age_days: u32) -> Vec<Judgement> {
-        let records = self.gather.records().for_matter(matter);
-        let members: Vec<MemberId> = self
-            .matters
-            .get(matter)
+        // The records `check` looks at for this matter, from the indexes: its votes, the
+        // agendas that list it or that its votes name, and the determinations about the
+        // declarations of its participants (`check` takes each participant's only).
+        let index = self.matters.get(matter);
+        let entry = |at: &(MemberId, usize)| self.at(*at).map(|h| h.entry.clone());
+        let votes: Vec<Entry> = index
+            .map(|x| x.vote_entries.iter().filter_map(entry).collect())
+            .unwrap_or_default();
+        let mut agendas: Vec<Entry> = index
+            .map(|x| {
+                x.entries
+                    .iter()
+                    .filter_map(entry)
+                    .filter(|e| matches!(e.data, Data::Agenda(_)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut people: BTreeSet<MemberId> = index.map(|x| x.members.clone()).unwrap_or_default();
+        for v in &votes {
+            if let Data::Vote(v) = &v.data {
+                people.extend(v.participation.iter().map(|p| p.member));
+                if let Some(a) = v.agenda.and_then(|id| self.held(&id)) {
+                    if !agendas.iter().any(|e| e.id == a.entry.id) {
+                        agendas.push(a.entry.clone());
+                    }
+                }
+            }
+        }
+        let determinations = people
+            .iter()
+            .filter_map(|m| self.determinations.get(m))
+            .flatten()
+            .filter_map(entry)
+            .collect();
+        let records = check::Records {
+            votes,
+            agendas,
+            determinations,
+        };
+        let members: Vec<MemberId> = index
             .map(|x| x.members.iter().copied().collect())
             .unwrap_or_default();
         check::judge_matter(
