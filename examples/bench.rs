@@ -23,6 +23,8 @@
 //!   the same file again at least as fast;
 //! - queries: `coi conflicts --matter M`, `coi conflicts --member ID`, `coi log --member ID` on
 //!   that store, whole processes, median under 100 ms (library times shown alongside);
+//! - register: `coi register --html DIR --ledger FILE` at most 2x `coi verify FILE`'s time,
+//!   and no page over 1 MiB;
 //! - append: `Store::append` per call at most 2x a bare durable single-row INSERT (WAL,
 //!   synchronous=FULL, own transaction, same file system, interleaved), and `coi declare` as a
 //!   whole process, median under 20 ms;
@@ -405,6 +407,7 @@ fn run_sections(ctx: &Ctx, table: &mut Table) -> Result<(), String> {
         let home = bench_import(ctx, table)?;
         bench_queries(ctx, home.as_ref(), &picks, table)?;
         bench_check(ctx, home.as_ref(), &picks, table)?;
+        bench_register(ctx, table)?;
         bench_append(ctx, home.as_ref(), &picks, table)?;
         // The home (with the imported store) is deleted here, before the table is printed.
         drop(home);
@@ -1953,6 +1956,68 @@ fn bench_check(
             ),
         )
         .ratio_at_least(ratio, MIN_CHECK_LEDGER_RATIO);
+    Ok(())
+}
+
+/// The public register (issue 14): `coi register --html DIR --ledger FILE` against `coi verify
+/// FILE` (run before and after it), at most 2x its time, and the largest page written at most
+/// 1 MiB.
+fn bench_register(ctx: &Ctx, table: &mut Table) -> Result<(), String> {
+    let Some(coi) = ctx.coi.as_deref() else {
+        return Ok(());
+    };
+    let verify = || {
+        let mut c = Command::new(coi);
+        c.arg("verify").arg(&ctx.ledger).stdout(Stdio::null());
+        time_cmd(c).map(|(d, _)| d)
+    };
+    let site = ctx.dir.join("register-site");
+    let _ = std::fs::remove_dir_all(&site);
+    let v1 = verify()?;
+    let mut c = Command::new(coi);
+    c.args(["register", "--html"])
+        .arg(&site)
+        .arg("--ledger")
+        .arg(&ctx.ledger)
+        .stdout(Stdio::null());
+    let (took, _) = time_cmd(c)?;
+    let v2 = verify()?;
+    let reference = (v1 + v2) / 2;
+    let mut largest = 0u64;
+    let mut pages = 0u64;
+    let mut stack = vec![site.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).map_err(|e| e.to_string())? {
+            let e = e.map_err(|e| e.to_string())?;
+            let m = e.metadata().map_err(|e| e.to_string())?;
+            if m.is_dir() {
+                stack.push(e.path());
+            } else if e.path().extension().is_some_and(|x| x == "html") {
+                pages += 1;
+                largest = largest.max(m.len());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&site);
+    table
+        .add(
+            "register",
+            "coi register --html DIR --ledger FILE, time over coi verify FILE",
+            format!("{:.2} s", took.as_secs_f64()),
+            format!(
+                "coi verify {:.2} s; target <= 2.00",
+                reference.as_secs_f64()
+            ),
+        )
+        .ratio_at_most(took.as_secs_f64() / reference.as_secs_f64().max(1e-9), 2.0);
+    table
+        .add(
+            "register",
+            format!("largest of the {pages} pages, in MiB"),
+            format!("{:.3} MiB", largest as f64 / f64::from(1 << 20)),
+            "limit 1 MiB",
+        )
+        .ratio_at_most(largest as f64 / f64::from(1 << 20), 1.0);
     Ok(())
 }
 
