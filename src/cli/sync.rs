@@ -196,10 +196,15 @@ fn keep_evidence(dir: &Path, stem: &str, bytes: &[u8]) -> Result<PathBuf> {
     keep_file(dir, stem, "ledger", bytes)
 }
 
-/// A new file in `dir` named `stem.N.ext` holding `bytes`.
+/// A new file in `dir` named `stem.N.ext` holding `bytes`, or the last one if it holds them
+/// already (a publication still rolled back at the next sync is the same evidence).
 fn keep_file(dir: &Path, stem: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf> {
     for n in 1.. {
         let p = dir.join(format!("{stem}.{n}.{ext}"));
+        let next = dir.join(format!("{stem}.{}.{ext}", n + 1));
+        if p.exists() && !next.exists() && std::fs::read(&p).is_ok_and(|b| b == bytes) {
+            return Ok(p);
+        }
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
