@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 use sha2::Digest as _;
 
-use super::site::{changed_fields, state_word, Held, MatterIndex, Place, Since, Site};
+use super::site::{state_word, Held, MatterIndex, Place, Since, Site};
 use super::{Interest, State};
 use crate::check::{Judgement, Participant};
 use crate::entry::{Data, Declaration, Entry, EntryId, Matter};
@@ -763,17 +763,7 @@ published.</footer>\n</body>\n</html>\n",
                 target,
                 declaration,
             } => {
-                let changed = self
-                    .site
-                    .held(target)
-                    .and_then(|t| match &t.entry.data {
-                        Data::Declaration(old)
-                        | Data::Amend {
-                            declaration: old, ..
-                        } => Some(changed_fields(old, declaration)),
-                        _ => None,
-                    })
-                    .unwrap_or_default();
+                let changed = self.site.amended_fields(target, declaration);
                 format!(
                     "amended {}: changed {}; now with {}, mitigation {}",
                     self.entry_link(from, target),

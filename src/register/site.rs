@@ -328,6 +328,18 @@ impl Site {
         self.ids.get(id).map(|(m, i)| &self.chains[m][*i])
     }
 
+    /// The fields an amendment of `target` to `declaration` changed (none known if the target
+    /// is not held).
+    pub fn amended_fields(&self, target: &EntryId, declaration: &Declaration) -> Vec<&'static str> {
+        match self.held(target).map(|t| &t.entry.data) {
+            Some(Data::Declaration(old))
+            | Some(Data::Amend {
+                declaration: old, ..
+            }) => changed_fields(old, declaration),
+            _ => Vec::new(),
+        }
+    }
+
     /// A member's self-asserted name, if they published a profile.
     pub fn name(&self, m: &MemberId) -> Option<&str> {
         self.register()

@@ -8,7 +8,7 @@
 //! Lines (one object per row, keys as in the header, numbers as numbers, absent as null).
 //! Pure: a [`Table`] is values; the caller writes the bytes.
 
-use super::site::{changed_fields, state_word, Held, Since, Site};
+use super::site::{state_word, Held, Since, Site};
 use super::State;
 use crate::check::Restriction;
 use crate::entry::{Data, Declaration, Entry};
@@ -357,16 +357,7 @@ fn change(site: &Site, e: &Entry) -> String {
             target,
             declaration,
         } => {
-            let changed = site
-                .held(target)
-                .and_then(|t| match &t.entry.data {
-                    Data::Declaration(old)
-                    | Data::Amend {
-                        declaration: old, ..
-                    } => Some(changed_fields(old, declaration)),
-                    _ => None,
-                })
-                .unwrap_or_default();
+            let changed = site.amended_fields(target, declaration);
             format!(
                 "amended {}: changed {}",
                 target.to_hex(),
