@@ -120,10 +120,11 @@ pub(super) fn follow(home: &Home, a: FollowArgs) -> Result<Outcome> {
     )?;
     if new {
         eprintln!(
-            "coi: following {} as {}; run `coi sync` to fetch it",
+            "coi: following {} as {}",
             escape(&f.source),
             escape(&f.name)
         );
+        eprintln!("coi: `coi sync` fetches it");
     } else {
         eprintln!(
             "coi: already following {} (as {})",
