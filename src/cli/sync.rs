@@ -393,9 +393,6 @@ fn sync_one<'a>(
                         format!("nothing new (a line of {n} bytes is not complete yet: next time)")
                     }
                 };
-                if partial == 0 && state.etag.is_none() {
-                    // Nothing to record.
-                }
             }
             Tail::Grew { new, partial, etag } => {
                 let known_len = known.len();
